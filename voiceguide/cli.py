@@ -1,0 +1,7 @@
+"""Command-line interface (placeholder until the commands land)."""
+import click
+
+
+@click.group()
+def main() -> None:
+    """voiceguide"""

@@ -1,0 +1,201 @@
+"""Routine -> Timeline: when every sentence, pause, hold, chime and breath happens.
+
+The planner only needs to know how long each sentence takes to say. Before any audio exists
+that comes from an estimate; the narrator later passes measured durations through the same
+`SpeechTimer` callable, so the plan and the rendered file agree exactly.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Literal
+
+from .script.durations import format_duration
+from .script.model import Breathe, Chime, Hold, Pause, Routine, Say, Step
+from .script.sentences import split_sentences
+
+EventKind = Literal["say", "pause", "hold", "chime", "breathe"]
+SpeechTimer = Callable[[str, float], float]
+"""(sentence, speed) -> seconds of speech."""
+
+# Natural gaps at speed 1.0; they scale with 1/speed like the speech around them.
+SENTENCE_GAP = 0.7
+PARAGRAPH_GAP = 1.4
+TITLE_GAP = 1.6
+LEAD_IN = 1.5          # silence (bed only) before the first words
+TAIL = 4.0             # after the last event, before the end
+CHIME_SECONDS = 2.5    # a [chime] with its decay
+HOLD_END_CHIME = 1.5   # the soft chime that closes a hold
+
+# When fitting `length`, flexible time may shrink to half or stretch up to this factor.
+MIN_FLEX_SCALE = 0.5
+MAX_FLEX_SCALE = 6.0
+
+WORDS_PER_MINUTE = 150.0
+
+
+def estimate_speech(text: str, speed: float) -> float:
+    """Seconds to say `text` at `speed`, from word count and punctuation (no audio needed)."""
+    words = len(text.split())
+    clause_breaks = sum(text.count(c) for c in ",;:—")
+    return (words * 60.0 / WORDS_PER_MINUTE + 0.2 * clause_breaks + 0.15) / speed
+
+
+@dataclass(frozen=True)
+class Event:
+    """One thing on the timeline. Events tile the session: each starts where the last ended."""
+
+    start: float
+    duration: float
+    kind: EventKind
+    section: int               # index into Timeline.sections
+    text: str = ""
+    step: Step | None = None   # the model step this came from (None for natural gaps)
+    flexible: bool = False     # may be scaled when fitting a length
+
+    @property
+    def end(self) -> float:
+        return self.start + self.duration
+
+
+@dataclass(frozen=True)
+class SectionSpan:
+    title: str
+    start: float
+    duration: float
+
+
+@dataclass(frozen=True)
+class Timeline:
+    title: str
+    speed: float
+    events: tuple[Event, ...]
+    sections: tuple[SectionSpan, ...]
+    total: float
+
+    def to_json(self) -> dict:
+        """The stable `plan --json` / `render --timeline` schema."""
+        return {
+            "title": self.title,
+            "total": round(self.total, 6),
+            "sections": [
+                {"title": s.title, "start": round(s.start, 6), "duration": round(s.duration, 6)}
+                for s in self.sections
+            ],
+            "events": [
+                {
+                    "start": round(e.start, 6),
+                    "duration": round(e.duration, 6),
+                    "kind": e.kind,
+                    "section": self.sections[e.section].title,
+                    "text": e.text,
+                }
+                for e in self.events
+            ],
+        }
+
+
+class FitError(ValueError):
+    """The routine cannot be fitted into the requested length."""
+
+    def __init__(self, wanted: float, shortest: float, longest: float, speed: float):
+        self.wanted, self.shortest, self.longest = wanted, shortest, longest
+        super().__init__(
+            f"cannot fit the session into {format_duration(wanted)}: at speed {speed:g} it can be "
+            f"from {format_duration(shortest)} to {format_duration(longest)} long"
+        )
+
+
+@dataclass
+class _Draft:
+    kind: EventKind
+    duration: float
+    section: int
+    text: str = ""
+    step: Step | None = None
+    flexible: bool = False
+
+
+@dataclass
+class _Builder:
+    speed: float
+    timer: SpeechTimer
+    drafts: list[_Draft] = field(default_factory=list)
+
+    def gap(self, seconds: float, section: int) -> None:
+        self.drafts.append(_Draft("pause", seconds / self.speed, section, flexible=True))
+
+    def say(self, step: Say, section: int) -> None:
+        sentences = split_sentences(step.text)
+        for i, sentence in enumerate(sentences):
+            if i:
+                self.gap(SENTENCE_GAP, section)
+            self.drafts.append(_Draft("say", self.timer(sentence, self.speed), section, sentence, step))
+
+    def add(self, step: Step, section: int) -> None:
+        if isinstance(step, Say):
+            self.say(step, section)
+        elif isinstance(step, Pause):
+            self.drafts.append(_Draft("pause", step.seconds, section, step=step, flexible=not step.fixed))
+        elif isinstance(step, Hold):
+            self.drafts.append(_Draft("hold", step.seconds, section, step=step))
+            self.drafts.append(_Draft("chime", HOLD_END_CHIME, section, step=step))
+        elif isinstance(step, Chime):
+            self.drafts.append(_Draft("chime", CHIME_SECONDS, section, step=step))
+        elif isinstance(step, Breathe):
+            self.drafts.append(_Draft("breathe", step.seconds, section, f"{step.count} breaths", step))
+
+
+def plan(
+    routine: Routine,
+    *,
+    speed: float | None = None,
+    length: float | None = None,
+    timer: SpeechTimer = estimate_speech,
+) -> Timeline:
+    """Lay the routine out in time. `speed`/`length` override the front matter."""
+    speed = routine.meta.speed if speed is None else speed
+    length = routine.meta.length if length is None else length
+    builder = _Builder(speed, timer)
+    builder.drafts.append(_Draft("pause", LEAD_IN, 0, flexible=True))
+    previous: Step | None = None
+    for index, section in enumerate(routine.sections):
+        for step in section.steps:
+            if isinstance(step, Say) and isinstance(previous, Say):
+                builder.gap(TITLE_GAP if previous.is_title else PARAGRAPH_GAP, index)
+            builder.add(step, index)
+            previous = step
+    builder.drafts.append(_Draft("pause", TAIL, len(routine.sections) - 1, flexible=True))
+    if length is not None:
+        _fit(builder.drafts, length, speed)
+    return _assemble(routine, speed, builder.drafts)
+
+
+def _fit(drafts: list[_Draft], length: float, speed: float) -> None:
+    """Scale flexible events so the durations add up to `length` exactly."""
+    flex = sum(d.duration for d in drafts if d.flexible)
+    fixed = sum(d.duration for d in drafts if not d.flexible)
+    shortest, longest = fixed + flex * MIN_FLEX_SCALE, fixed + flex * MAX_FLEX_SCALE
+    if not shortest - 1e-9 <= length <= longest + 1e-9:
+        raise FitError(length, shortest, longest, speed)
+    scale = (length - fixed) / flex
+    flexible = [d for d in drafts if d.flexible]
+    for d in flexible:
+        d.duration *= scale
+    # Put any floating-point remainder on the last flexible event so the sum is exact.
+    flexible[-1].duration += length - sum(d.duration for d in drafts)
+
+
+def _assemble(routine: Routine, speed: float, drafts: list[_Draft]) -> Timeline:
+    events: list[Event] = []
+    t = 0.0
+    for d in drafts:
+        events.append(Event(t, d.duration, d.kind, d.section, d.text, d.step, d.flexible))
+        t += d.duration
+    total = t
+    spans = []
+    for index, section in enumerate(routine.sections):
+        mine = [e for e in events if e.section == index]
+        start = mine[0].start if mine else (spans[-1].start + spans[-1].duration if spans else 0.0)
+        end = mine[-1].end if mine else start
+        spans.append(SectionSpan(section.title or "Introduction", start, end - start))
+    return Timeline(routine.meta.title, speed, tuple(events), tuple(spans), total)
