@@ -32,6 +32,10 @@ MAX_FLEX_SCALE = 6.0
 
 WORDS_PER_MINUTE = 150.0
 
+# Spoken inside a breathe event at the start of each inhale/exhale phase.
+BREATHE_IN_CUE = "Breathe in."
+BREATHE_OUT_CUE = "And out."
+
 
 def estimate_speech(text: str, speed: float) -> float:
     """Seconds to say `text` at `speed`, from word count and punctuation (no audio needed)."""
@@ -92,6 +96,18 @@ class Timeline:
                 for e in self.events
             ],
         }
+
+
+def spoken_texts(timeline: Timeline) -> list[str]:
+    """Every distinct sentence the session speaks, in order: what the narrator must synthesize."""
+    texts: dict[str, None] = {}
+    for event in timeline.events:
+        if event.kind == "say":
+            texts[event.text] = None
+        elif event.kind == "breathe":
+            texts[BREATHE_IN_CUE] = None
+            texts[BREATHE_OUT_CUE] = None
+    return list(texts)
 
 
 class FitError(ValueError):
