@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Literal
 
+from .errors import VoiceguideError
 from .script.durations import format_duration
 from .script.model import Breathe, Chime, Hold, Pause, Routine, Say, Step
 from .script.sentences import split_sentences
@@ -110,7 +111,7 @@ def spoken_texts(timeline: Timeline) -> list[str]:
     return list(texts)
 
 
-class FitError(ValueError):
+class FitError(VoiceguideError, ValueError):
     """The routine cannot be fitted into the requested length."""
 
     def __init__(self, wanted: float, shortest: float, longest: float, speed: float):

@@ -34,9 +34,11 @@ def parse_duration(text: str) -> float:
     return total
 
 
-def format_duration(seconds: float) -> str:
-    """Compact human form that parse_duration reads back: 90 -> "1m30s", 0.5 -> "500ms"."""
-    ms = round(seconds * 1000)
+def format_duration(seconds: float, precise: bool = False) -> str:
+    """Compact human form that parse_duration reads back: 90 -> "1m30s", 0.5 -> "500ms".
+
+    Rounded to a tenth of a second unless `precise` (milliseconds)."""
+    ms = round(seconds * 1000) if precise or seconds < 1 else round(seconds * 10) * 100
     if ms < 1000:
         return f"{ms}ms"
     h, rest = divmod(ms, 3_600_000)

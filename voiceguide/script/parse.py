@@ -1,0 +1,462 @@
+"""Routine script text -> Routine model, in one pass that collects every problem.
+
+A routine is shared, hand-edited text: the parser must report each mistake with its file and
+line, all of them at once, and never fail with anything but `RoutineError`.
+"""
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import VoiceguideError
+from .durations import DurationError, parse_duration
+from .model import Breathe, Chime, Hold, Meta, Pause, Routine, Say, Section, Step
+
+FENCE = "+++"
+MIN_SPEED, MAX_SPEED = 0.5, 2.0
+MAX_BREATHS = 100
+SIDES = ("left", "right")
+
+_HEADING = re.compile(r"^(#+)(?:[ \t]+(.*?))?[ \t]*$")
+_HEADING_FLAG = re.compile(r"\s*\{(\w+)\}\s*$")
+_DIRECTIVE = re.compile(r"\[([^\[\]]*)\]")
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+_LIST_MARKER = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One mistake in a routine file."""
+
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}"
+
+
+class RoutineError(VoiceguideError):
+    """A routine could not be read; `problems` lists every mistake found, in line order."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = sorted(problems, key=lambda p: p.line)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+# ---------------------------------------------------------------------------------------------
+# Front matter
+
+
+@dataclass(frozen=True)
+class _Key:
+    kind: type | tuple[type, ...]
+    check: Any = None   # callable(value) -> error message or None
+
+
+def _speed_check(v: float) -> str | None:
+    if not (MIN_SPEED <= v <= MAX_SPEED) or not math.isfinite(v):
+        return f"must be between {MIN_SPEED} and {MAX_SPEED}"
+    return None
+
+
+def _non_empty(v: str) -> str | None:
+    return None if v.strip() else "must not be empty"
+
+
+def _volume_check(v: float) -> str | None:
+    return None if -60.0 <= v <= 0.0 else "must be between -60 and 0 (dB)"
+
+
+_KEYS: dict[str, _Key] = {
+    "title": _Key(str, _non_empty),
+    "description": _Key(str),
+    "suits": _Key(str),
+    "caution": _Key(str),
+    "speed": _Key((int, float), _speed_check),
+    "voice": _Key(str, _non_empty),
+    "engine": _Key(str, _non_empty),
+    "ambient": _Key(str, _non_empty),
+    "ambient_volume": _Key((int, float), _volume_check),
+    "chime": _Key(str, _non_empty),
+    "length": _Key((str, int, float)),
+    "pronounce": _Key(dict),
+}
+_TYPE_NAMES = {str: "a string", dict: "a table"}
+
+
+def _type_name(kind: type | tuple[type, ...]) -> str:
+    if kind == (int, float):
+        return "a number"
+    if kind == (str, int, float):
+        return 'a duration like "12m"'
+    return _TYPE_NAMES.get(kind, kind.__name__)  # type: ignore[arg-type]
+
+
+class _Collector:
+    def __init__(self, source: str):
+        self.source = source
+        self.problems: list[Problem] = []
+
+    def add(self, line: int, message: str) -> None:
+        self.problems.append(Problem(self.source, line, message))
+
+
+def _key_line(front_lines: list[str], key: str, first_line: int) -> int:
+    pattern = re.compile(rf"^\s*(?:{re.escape(key)}\s*=|\[\s*{re.escape(key)}\s*\])")
+    for offset, text in enumerate(front_lines):
+        if pattern.match(text):
+            return first_line + offset
+    return first_line
+
+
+def _parse_front(front_lines: list[str], first_line: int, out: _Collector) -> Meta | None:
+    """TOML front matter -> Meta; `first_line` is the file line of the first TOML line."""
+    try:
+        data = tomllib.loads("\n".join(front_lines))
+    except tomllib.TOMLDecodeError as exc:
+        text = str(exc)
+        match = re.search(r"at line (\d+)", text)
+        line = first_line + int(match.group(1)) - 1 if match else first_line
+        message = re.sub(r"\s*\(at line \d+, column \d+\)|\s*\(at end of document\)", "", text)
+        out.add(line, f"front matter is not valid TOML: {message}")
+        return None
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        line = _key_line(front_lines, key, first_line)
+        spec = _KEYS.get(key)
+        if spec is None:
+            out.add(line, f"unknown front-matter key '{key}' (known keys: {', '.join(_KEYS)})")
+            continue
+        if isinstance(value, bool) or not isinstance(value, spec.kind):
+            out.add(line, f"'{key}' must be {_type_name(spec.kind)}, not {value!r}")
+            continue
+        if spec.check and (message := spec.check(value)):
+            out.add(line, f"'{key}' {message}, not {value!r}")
+            continue
+        if key == "length":
+            seconds = _length_seconds(value, line, out)
+            if seconds is None:
+                continue
+            value = seconds
+        if key == "pronounce":
+            bad = [k for k, v in value.items() if not isinstance(v, str) or not v.strip() or not k.strip()]
+            if bad:
+                out.add(line, f"[pronounce] entries must map words to respellings (strings); check {', '.join(map(repr, bad))}")
+                continue
+        values[key] = float(value) if key in ("speed", "ambient_volume") else value
+    if "title" not in data:
+        out.add(first_line - 1, "front matter needs a title, e.g. title = \"Evening hand massage\"")
+        return None
+    if "title" not in values:
+        return None
+    return Meta(**values)
+
+
+def _length_seconds(value: Any, line: int, out: _Collector) -> float | None:
+    if isinstance(value, str):
+        try:
+            seconds = parse_duration(value)
+        except DurationError as exc:
+            out.add(line, f"'length': {exc}")
+            return None
+    else:
+        seconds = float(value)
+    if not seconds > 0 or not math.isfinite(seconds):
+        out.add(line, f"'length' must be longer than zero, not {value!r}")
+        return None
+    return seconds
+
+
+# ---------------------------------------------------------------------------------------------
+# Body
+
+
+@dataclass
+class _SectionDraft:
+    title: str
+    line: int
+    level: int
+    spoken: bool
+    sides: bool
+    steps: list[Step] = field(default_factory=list)
+
+
+def _strip_comments(lines: list[str], first_line: int, out: _Collector) -> list[str]:
+    """Blank out <!-- ... --> comments, keeping line numbers intact."""
+    result: list[str] = []
+    open_at: int | None = None
+    for offset, text in enumerate(lines):
+        kept = []
+        pos = 0
+        while pos <= len(text):
+            if open_at is None:
+                start = text.find("<!--", pos)
+                if start < 0:
+                    kept.append(text[pos:])
+                    break
+                kept.append(text[pos:start])
+                open_at = first_line + offset
+                pos = start + 4
+            else:
+                end = text.find("-->", pos)
+                if end < 0:
+                    break
+                open_at = None
+                pos = end + 3
+        result.append("".join(kept))
+    if open_at is not None:
+        out.add(open_at, "comment '<!--' is never closed with '-->'")
+    return result
+
+
+def _parse_duration_arg(arg: str, line: int, what: str, out: _Collector) -> float | None:
+    try:
+        seconds = parse_duration(arg)
+    except DurationError as exc:
+        out.add(line, f"[{what}]: {exc}")
+        return None
+    if seconds <= 0:
+        out.add(line, f"[{what} {arg}]: the duration must be longer than zero")
+        return None
+    return seconds
+
+
+def _parse_directive(body: str, line: int, out: _Collector) -> Step | None:
+    """`body` is the text inside the brackets, e.g. "pause 5s fixed"."""
+    words = body.split()
+    if not words:
+        out.add(line, "empty directive '[]' (expected pause, hold, chime or breathe)")
+        return None
+    name, args = words[0].lower(), words[1:]
+    shown = f"[{body.strip()}]"
+    if name == "pause":
+        fixed = bool(args) and args[-1].lower() == "fixed"
+        if fixed:
+            args = args[:-1]
+        if len(args) != 1:
+            out.add(line, f"{shown}: write [pause 5s] or [pause 5s fixed]")
+            return None
+        seconds = _parse_duration_arg(args[0], line, "pause", out)
+        return None if seconds is None else Pause(seconds, line, fixed)
+    if name == "hold":
+        if len(args) != 1:
+            out.add(line, f"{shown}: write [hold 30s]")
+            return None
+        seconds = _parse_duration_arg(args[0], line, "hold", out)
+        return None if seconds is None else Hold(seconds, line)
+    if name == "chime":
+        if args:
+            out.add(line, f"{shown}: [chime] takes no arguments")
+            return None
+        return Chime(line)
+    if name == "breathe":
+        return _parse_breathe(args, shown, line, out)
+    out.add(line, f"unknown directive {shown} (expected pause, hold, chime or breathe)")
+    return None
+
+
+def _parse_breathe(args: list[str], shown: str, line: int, out: _Collector) -> Breathe | None:
+    usage = f"{shown}: write [breathe 5] or [breathe 5 in 4s out 6s]"
+    if not args or not args[0].isdigit() or len(args) not in (1, 3, 5):
+        out.add(line, usage)
+        return None
+    count = int(args[0])
+    if not 1 <= count <= MAX_BREATHS:
+        out.add(line, f"{shown}: the number of breaths must be from 1 to {MAX_BREATHS}")
+        return None
+    times = {"in": 4.0, "out": 6.0}
+    rest = args[1:]
+    for key, value in zip(rest[::2], rest[1::2]):
+        if key.lower() not in times:
+            out.add(line, usage)
+            return None
+        seconds = _parse_duration_arg(value, line, "breathe", out)
+        if seconds is None:
+            return None
+        times[key.lower()] = seconds
+    return Breathe(count, line, times["in"], times["out"])
+
+
+def _check_placeholders(text: str, line: int, sides: bool, out: _Collector) -> bool:
+    ok = True
+    for match in _PLACEHOLDER.finditer(text):
+        name = match.group(1).strip()
+        if name in ("side", "other"):
+            if not sides:
+                out.add(line, f"{{{name}}} is only allowed in a section whose heading ends with {{sides}}")
+                ok = False
+        else:
+            out.add(line, f"unknown placeholder {{{name}}} (only {{side}} and {{other}} exist)")
+            ok = False
+    if ok and ("{" in _PLACEHOLDER.sub("", text) or "}" in _PLACEHOLDER.sub("", text)):
+        out.add(line, f"unmatched brace in: {text.strip()}")
+        ok = False
+    return ok
+
+
+def _clean_text(text: str) -> str:
+    """Markdown decoration that should not be spoken: list markers, emphasis, code ticks."""
+    text = _LIST_MARKER.sub("", text)
+    return text.replace("**", "").replace("__", "").replace("`", "").replace("*", "")
+
+
+def _paragraph_steps(lines: list[tuple[int, str]], sides: bool, out: _Collector) -> list[Step]:
+    """One paragraph -> Say blocks split around its directives."""
+    steps: list[Step] = []
+    words: list[str] = []
+    first_line = 0
+
+    def flush() -> None:
+        nonlocal first_line
+        text = " ".join(" ".join(words).split())
+        if text:
+            steps.append(Say(text, first_line))
+        words.clear()
+        first_line = 0
+
+    for line, raw in lines:
+        raw = _clean_text(raw)
+        pos = 0
+        for match in _DIRECTIVE.finditer(raw):
+            chunk = raw[pos:match.start()]
+            if chunk.strip():
+                first_line = first_line or line
+                words.append(chunk)
+            pos = match.end()
+            step = _parse_directive(match.group(1), line, out)
+            if step is not None:
+                flush()
+                steps.append(step)
+        chunk = raw[pos:]
+        if chunk.strip():
+            first_line = first_line or line
+            words.append(chunk)
+        leftover = _DIRECTIVE.sub("", raw)
+        if "[" in leftover or "]" in leftover:
+            out.add(line, f"unmatched square bracket in: {raw.strip()}")
+        _check_placeholders(leftover, line, sides, out)
+    flush()
+    return steps
+
+
+def _parse_heading(match: re.Match[str], line: int, out: _Collector) -> _SectionDraft | None:
+    hashes, title = match.group(1), match.group(2) or ""
+    if len(hashes) > 3:
+        out.add(line, f"heading level {len(hashes)} is too deep: use # to ### for sections")
+        return None
+    flags = set()
+    while flag := _HEADING_FLAG.search(title):
+        name = flag.group(1)
+        if name not in ("sides", "silent"):
+            break
+        flags.add(name)
+        title = title[:flag.start()]
+    title = _clean_text(title).strip()
+    if not title:
+        out.add(line, "heading has no title")
+        return None
+    if not _check_placeholders(title, line, "sides" in flags, out):
+        return None
+    return _SectionDraft(title, line, len(hashes), "silent" not in flags, "sides" in flags)
+
+
+def _parse_body(lines: list[str], first_line: int, out: _Collector) -> list[_SectionDraft]:
+    drafts = [_SectionDraft("", first_line, 0, False, False)]
+    paragraph: list[tuple[int, str]] = []
+
+    def end_paragraph() -> None:
+        if paragraph:
+            drafts[-1].steps.extend(_paragraph_steps(paragraph, drafts[-1].sides, out))
+            paragraph.clear()
+
+    for offset, text in enumerate(_strip_comments(lines, first_line, out)):
+        line = first_line + offset
+        heading = _HEADING.match(text)
+        if heading:
+            end_paragraph()
+            section = _parse_heading(heading, line, out)
+            if section is not None:
+                drafts.append(section)
+            else:  # keep following steps out of the previous section's {sides} scope
+                drafts.append(_SectionDraft("", line, 1, False, False))
+        elif not text.strip():
+            end_paragraph()
+        else:
+            paragraph.append((line, text))
+    end_paragraph()
+    return drafts
+
+
+def _substitute(step: Step, side: str) -> Step:
+    if not isinstance(step, Say):
+        return step
+    other = SIDES[1 - SIDES.index(side)]
+    return Say(step.text.replace("{side}", side).replace("{other}", other), step.line, step.is_title)
+
+
+def _expand(drafts: list[_SectionDraft]) -> tuple[Section, ...]:
+    """Drafts -> sections: add spoken titles and repeat {sides} sections per side."""
+    sections: list[Section] = []
+    for draft in drafts:
+        if draft.level == 0 and not draft.steps:
+            continue
+        for side in SIDES if draft.sides else (None,):
+            if side is None:
+                title = draft.title
+            elif "{side}" in draft.title or "{other}" in draft.title:
+                title = _substitute(Say(draft.title, 0), side).text  # type: ignore[union-attr]
+            else:
+                title = f"{draft.title}, {side} side"
+            steps: list[Step] = []
+            if draft.spoken and title:
+                steps.append(Say(title.rstrip(".") + ".", draft.line, is_title=True))
+            steps.extend(_substitute(s, side) if side else s for s in draft.steps)
+            sections.append(Section(title, draft.line, draft.level, draft.spoken, side, tuple(steps)))
+    return tuple(sections)
+
+
+# ---------------------------------------------------------------------------------------------
+# Entry points
+
+
+def parse_routine(text: str, source: str = "<routine>") -> Routine:
+    """Parse routine text. Raises RoutineError listing every problem; nothing else escapes."""
+    out = _Collector(source)
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if lines and lines[0].startswith("\ufeff"):
+        lines[0] = lines[0][1:]
+    first_content = next((i for i, t in enumerate(lines) if t.strip()), None)
+    if first_content is None:
+        raise RoutineError([Problem(source, 1, "the file is empty: a routine starts with +++ front matter")])
+    if lines[first_content].strip() != FENCE:
+        raise RoutineError([Problem(source, first_content + 1,
+                                    f"a routine must start with '{FENCE}' front matter (title = \"...\") "
+                                    f"then '{FENCE}', found: {lines[first_content].strip()[:60]}")])
+    close = next((i for i in range(first_content + 1, len(lines)) if lines[i].strip() == FENCE), None)
+    if close is None:
+        raise RoutineError([Problem(source, first_content + 1, f"front matter opened with '{FENCE}' is never closed")])
+    meta = _parse_front(lines[first_content + 1:close], first_content + 2, out)
+    drafts = _parse_body(lines[close + 1:], close + 2, out)
+    sections = _expand(drafts)
+    if not out.problems and not any(section.steps for section in sections):
+        out.add(close + 1, "the routine has no steps: add some narration after the front matter")
+    if out.problems or meta is None:
+        raise RoutineError(out.problems)
+    return Routine(meta, sections, source)
+
+
+def parse_bytes(data: bytes, source: str) -> Routine:
+    """Decode UTF-8 (reporting the line of a bad byte) and parse."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise RoutineError([Problem(source, line, "the file is not UTF-8 text (is it a routine script?)")]) from None
+    if "\x00" in text:
+        line = text[:text.index("\x00")].count("\n") + 1
+        raise RoutineError([Problem(source, line, "the file contains NUL bytes: it looks binary, not a routine script")])
+    return parse_routine(text, source)

@@ -1,0 +1,36 @@
+"""The commented starter routine that `voiceguide new` writes."""
+
+STARTER = '''+++
+# Front matter (TOML). Only "title" is required; the rest shows the defaults or examples.
+title = "My hand routine"
+description = "A short routine I wrote myself."
+suits = "Anyone who wants a few quiet minutes for their hands."
+caution = "Recent hand surgery, a fracture, open wounds or a hand condition: check with your doctor first."
+speed = 1.0          # narration tempo, 0.5 (slow) to 2.0 (fast); pauses and holds do not change
+voice = "default"
+ambient = "brown"    # white, pink, brown, drone, ocean, a sound file, or "none"
+# length = "5m"      # uncomment to fit the whole session to exactly this length
+
+[pronounce]          # words the voice should say differently
+effleurage = "eff-luh-rahzh"
++++
+
+<!-- Everything between these marks is a comment and is never spoken. -->
+
+# Welcome
+Find a comfortable seat and let your shoulders drop.
+If anything hurts, stop and rest your hands. [pause 3s]
+
+# Warm up
+Rub your palms together briskly to warm them. [hold 30s]
+
+## Effleurage {sides}
+<!-- {sides} repeats this section for the left hand, then the right. -->
+Rest your {side} hand on your lap.
+With your {other} palm, stroke slowly from the fingertips up to the wrist. [hold 45s]
+
+# Finish {silent}
+<!-- {silent}: this heading is a chapter, but its title is not read aloud. -->
+[breathe 3]
+Shake your hands out gently. Well done. [chime]
+'''
