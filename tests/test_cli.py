@@ -32,7 +32,7 @@ def test_list_shows_every_builtin_with_who_it_suits(run):
     for name in builtin_names():
         assert name in result.output
     assert result.output.count("For: ") == len(builtin_names())
-    assert result.output.count("Check first: ") == len(builtin_names())
+    assert result.output.count("Caution: ") == len(builtin_names())
 
 
 def test_show_prints_the_script(run):

@@ -85,11 +85,11 @@ def list_cmd() -> None:
         routine = library.load_routine(name)
         meta = routine.meta
         total = plan_timeline(routine).total
-        click.echo(f"{click.style(name, bold=True):<24} {format_duration(total):>8}  {meta.description}")
+        click.echo(f"{click.style(f'{name:<14}', bold=True)} {format_duration(total):>8}  {meta.description}")
         if meta.suits:
-            click.echo(f"{'':<16}    For: {meta.suits}")
+            click.echo(f"{'':<25}For: {meta.suits}")
         if meta.caution:
-            click.echo(f"{'':<16}    Check first: {meta.caution}")
+            click.echo(f"{'':<25}Caution: {meta.caution}")
 
 
 @main.command()

@@ -1,0 +1,36 @@
+"""The docs stay true: their example routines parse and plan, and the README shows real help."""
+from pathlib import Path
+
+import pytest
+
+from voiceguide.script.parse import parse_routine
+from voiceguide.timeline import plan
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def fenced_blocks(path: Path) -> list[tuple[str, str]]:
+    """(info string, body) of every ``` fenced block."""
+    blocks, info, body = [], None, []
+    for line in path.read_text().splitlines():
+        if line.startswith("```"):
+            if info is None:
+                info, body = line[3:].strip(), []
+            else:
+                blocks.append((info, "\n".join(body) + "\n"))
+                info = None
+        elif info is not None:
+            body.append(line)
+    return blocks
+
+
+def routine_examples(path: Path) -> list[str]:
+    return [body for info, body in fenced_blocks(path) if not info and body.startswith("+++\n")]
+
+
+@pytest.mark.parametrize("index", range(2))
+def test_format_doc_examples_parse_and_plan(index):
+    examples = routine_examples(ROOT / "docs" / "routine-format.md")
+    assert len(examples) == 2
+    routine = parse_routine(examples[index], "example.routine.md")
+    assert plan(routine).total > 10
