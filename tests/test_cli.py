@@ -114,3 +114,12 @@ def test_plan_errors_are_one_line_exit_2(run, args, message):
 def test_plan_of_a_folder_is_an_error(run, tmp_path):
     result = run("plan", str(tmp_path) + "/")
     assert result.exit_code == 2 and "is a folder" in result.output
+
+
+def test_plan_png_draws_a_picture(run, tmp_path):
+    target = tmp_path / "plan.png"
+    result = run("plan", "desk-break", "--png", str(target))
+    assert result.exit_code == 0
+    data = target.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
+    assert [p.name for p in tmp_path.iterdir()] == ["plan.png"]

@@ -7,16 +7,16 @@ import os
 import shutil
 import sys
 import tempfile
+from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import click
 
 from . import library
 from .errors import VoiceguideError
 from .script.durations import DurationError, format_clock, format_duration, parse_duration
-from .script.parse import RoutineError
 from .starter import STARTER
 from .timeline import Timeline, plan as plan_timeline
 
@@ -124,19 +124,28 @@ def new(file: Path, force: bool) -> None:
     click.echo(f"wrote {file}; edit it, then: voiceguide plan {file}")
 
 
-def _write_atomically(path: Path, text: str) -> None:
+@contextmanager
+def atomic_path(path: Path, force: bool = False) -> Iterator[Path]:
+    """A temp path beside `path`, renamed onto it only if the block succeeds."""
+    if path.exists() and not force:
+        raise VoiceguideError(f"{path}: already exists (use --force to overwrite)")
     directory = path.parent if str(path.parent) else Path(".")
     try:
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+        fd, name = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=path.suffix)
     except OSError as exc:
-        _fail(f"{path}: cannot write: {exc.strerror}")
+        raise VoiceguideError(f"{path}: cannot write: {exc.strerror}") from None
+    os.close(fd)
+    tmp = Path(name)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        yield tmp
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    with atomic_path(path, force=True) as tmp:
+        tmp.write_text(text, encoding="utf-8")
 
 
 @main.command()
@@ -170,8 +179,10 @@ def validate(files: tuple[str, ...]) -> None:
 @click.option("--speed", type=SPEED, help="Narration speed, 0.5 to 2.0 (default: the routine's).")
 @click.option("--length", type=DURATION, help="Fit the session to exactly this length, e.g. 12m.")
 @click.option("--json", "as_json", is_flag=True, help="Print the timeline as one JSON object.")
+@click.option("--png", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also draw the timeline as a picture (needs the plot extra).")
 @reports_errors
-def plan(routine: str, speed: float | None, length: float | None, as_json: bool) -> None:
+def plan(routine: str, speed: float | None, length: float | None, as_json: bool, png: Path | None) -> None:
     """Show how ROUTINE (a built-in name or a file) will be timed, before any audio exists.
 
     Narration lengths are estimated from the text until the session is rendered.
@@ -181,8 +192,13 @@ def plan(routine: str, speed: float | None, length: float | None, as_json: bool)
       voiceguide plan bedtime
       voiceguide plan my-hands.routine.md --speed 0.8 --length 10m
       voiceguide plan desk-break --json
+      voiceguide plan bedtime --png bedtime-plan.png
     """
     timeline = plan_timeline(library.load_routine(routine), speed=speed, length=length)
+    if png is not None:
+        from .picture import draw_timeline
+        with atomic_path(png, force=True) as tmp:
+            draw_timeline(timeline, tmp)
     if as_json:
         click.echo(json.dumps(timeline.to_json(), indent=2, ensure_ascii=False))
     else:
