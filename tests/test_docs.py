@@ -34,3 +34,12 @@ def test_format_doc_examples_parse_and_plan(index):
     assert len(examples) == 2
     routine = parse_routine(examples[index], "example.routine.md")
     assert plan(routine).total > 10
+
+
+def test_cli_reference_is_generated_from_the_real_help():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("gen_cli_docs", ROOT / "scripts" / "gen_cli_docs.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert (ROOT / "docs" / "cli.md").read_text() == module.render(), \
+        "docs/cli.md is stale: run .venv/bin/python scripts/gen_cli_docs.py"
