@@ -1,0 +1,197 @@
+"""The narration layer's front door: text in, speech out — normalized, cached, parallel, and
+never silently missing a sentence.
+
+    with Narrator(engine="auto", voice="default", pronounce=meta.pronounce) as narrator:
+        narrator.prepare(sentences, speed)          # synthesize everything, all cores
+        timeline = plan(routine, timer=narrator.timer())   # measured durations
+        audio = narrator.speech(sentence, speed)    # from memory/cache, instantly
+
+If the chosen engine fails on a sentence (after its own retries), the next engine speaks it
+and a warning says so; if every engine fails, SynthesisError names the sentence.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+import numpy as np
+
+from .base import Engine, EngineUnavailable, Request, Speech, SynthesisError, VoiceNotFound
+from .cache import SpeechCache
+from .normalize import normalize
+from .registry import engine_chain
+
+SpeechTimer = Callable[[str, float], float]
+EMPTY_RATE = 22050   # sample rate reported for sentences with nothing to say
+
+
+class NarrationWarning(UserWarning):
+    """A sentence was spoken by a fallback engine, or the cache could not be used."""
+
+
+@dataclass
+class NarratorStats:
+    cache_hits: int = 0
+    synthesized: int = 0
+    fallbacks: int = 0
+
+
+class Narrator:
+    """Speaks sentences with the best available engine, caching every result."""
+
+    def __init__(
+        self,
+        engine: str | Engine | Sequence[Engine] = "auto",
+        voice: str = "default",
+        cache: bool | str | Path | SpeechCache = True,
+        pronounce: Mapping[str, str] | None = None,
+        jobs: int | None = None,
+        fallback: bool = True,
+        on_warning: Callable[[str], None] | None = None,
+        **engine_options: Any,
+    ):
+        """`engine`: a name ("auto", "piper", "pyttsx3"), an engine, or engines to try in
+        order. `cache`: True for the default directory, a directory, a SpeechCache, or False.
+        `jobs`: worker processes per engine (default: CPU count). `on_warning` receives
+        fallback notices instead of `warnings.warn`. Raises EngineUnavailable/VoiceNotFound
+        when the requested engine or voice cannot work."""
+        self.jobs = max(1, jobs or os.cpu_count() or 1)
+        self.voice = voice
+        self.pronounce = dict(pronounce or {})
+        self.on_warning = on_warning
+        if isinstance(engine, str):
+            self.engines: list[Engine] = engine_chain(engine, voice, self.jobs, fallback, **engine_options)
+            self._owns_engines = True
+        else:
+            self.engines = [engine] if isinstance(engine, Engine) else list(engine)
+            self._owns_engines = False
+        if not self.engines:
+            raise EngineUnavailable("no engine to narrate with")
+        if cache is True:
+            self.cache: SpeechCache | None = SpeechCache()
+        elif cache is False or cache is None:
+            self.cache = None
+        elif isinstance(cache, SpeechCache):
+            self.cache = cache
+        else:
+            self.cache = SpeechCache(cache)
+        self.stats = NarratorStats()
+        self._memo: dict[tuple[str, float], Speech] = {}
+        self._voice_ids: dict[int, tuple[str, str]] = {}
+        self._versions: dict[int, str] = {}
+        self._lock = threading.Lock()
+        self._voice_for(0)   # unknown voice -> VoiceNotFound now, not mid-render
+
+    @property
+    def engine(self) -> Engine:
+        """The engine that speaks unless it fails."""
+        return self.engines[0]
+
+    def normalize(self, text: str) -> str:
+        """Exactly what gets spoken for `text` (and keyed in the cache)."""
+        return normalize(text, self.pronounce)
+
+    def _voice_for(self, index: int) -> tuple[str, str]:
+        """(voice name to pass, stable voice id) for engine `index`. Fallback engines use
+        the requested voice if they have it, else their default."""
+        if index not in self._voice_ids:
+            engine = self.engines[index]
+            try:
+                pair = (self.voice, engine.voice_id(self.voice))
+            except VoiceNotFound:
+                if index == 0:
+                    raise
+                pair = ("default", engine.voice_id("default"))
+            self._voice_ids[index] = pair
+            self._versions[index] = engine.version
+        return self._voice_ids[index]
+
+    def _warn(self, message: str) -> None:
+        if self.on_warning is not None:
+            self.on_warning(message)
+        else:
+            warnings.warn(message, NarrationWarning, stacklevel=3)
+
+    def request(self, text: str, speed: float = 1.0, index: int = 0) -> Request:
+        """The cache request for `text` on engine `index` (text is normalized here)."""
+        _, voice_id = self._voice_for(index)
+        return Request(self.engines[index].name, voice_id, float(speed), self.normalize(text), self._versions[index])
+
+    def speech(self, text: str, speed: float = 1.0) -> Speech:
+        """`text` spoken at `speed`, trimmed to short faded edges, at the engine's native rate."""
+        spoken = self.normalize(text)
+        memo_key = (spoken, round(float(speed), 4))
+        with self._lock:
+            if memo_key in self._memo:
+                return self._memo[memo_key]
+        if not any(ch.isalnum() for ch in spoken):
+            speech = Speech(np.zeros(0, np.float32), EMPTY_RATE)
+        else:
+            speech = self._speak(text, spoken, float(speed))
+        with self._lock:
+            self._memo[memo_key] = speech
+        return speech
+
+    def _speak(self, text: str, spoken: str, speed: float) -> Speech:
+        failures: list[str] = []
+        for index, engine in enumerate(self.engines):
+            try:
+                voice, voice_id = self._voice_for(index)
+            except (VoiceNotFound, EngineUnavailable) as exc:
+                failures.append(f"{engine.name}: {exc}")
+                continue
+            request = Request(engine.name, voice_id, speed, spoken, self._versions[index])
+            if self.cache is not None:
+                cached = self.cache.get(request)
+                if cached is not None:
+                    with self._lock:
+                        self.stats.cache_hits += 1
+                    return cached
+            try:
+                speech = engine.synthesize(spoken, voice, speed)
+            except SynthesisError as exc:
+                failures.append(f"{engine.name}: {exc.reason}")
+                if index + 1 < len(self.engines):
+                    self._warn(f'{engine.name} could not speak "{text}" ({exc.reason}); '
+                               f"using {self.engines[index + 1].name} for it instead")
+                continue
+            with self._lock:
+                self.stats.synthesized += 1
+                self.stats.fallbacks += index > 0
+            if self.cache is not None:
+                self.cache.put(request, speech)
+            return speech
+        raise SynthesisError(text, "every engine failed: " + "; ".join(failures))
+
+    def prepare(self, texts: Iterable[str], speed: float = 1.0) -> list[Speech]:
+        """Synthesize all `texts` (in parallel, `jobs` at a time) so later `speech()` and
+        `timer()` calls are instant. Returns the speech in input order."""
+        texts = list(texts)
+        unique = list(dict.fromkeys(texts))
+        if len(unique) <= 1 or self.jobs == 1:
+            done = {t: self.speech(t, speed) for t in unique}
+        else:
+            with ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="voiceguide-tts") as pool:
+                done = dict(zip(unique, pool.map(lambda t: self.speech(t, speed), unique)))
+        return [done[t] for t in texts]
+
+    def timer(self) -> SpeechTimer:
+        """A SpeechTimer for `timeline.plan`: measured seconds of each sentence."""
+        return lambda sentence, speed: self.speech(sentence, speed).duration
+
+    def close(self) -> None:
+        """Stop the engine workers (only those this narrator created)."""
+        if self._owns_engines:
+            for engine in self.engines:
+                engine.close()
+
+    def __enter__(self) -> "Narrator":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

