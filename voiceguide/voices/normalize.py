@@ -51,7 +51,7 @@ _ABBREVIATIONS: tuple[tuple[str, str], ...] = (
     (r"(?<!\w)e\.\s?g\.(?!\w)", "for example"),
     (r"(?<!\w)i\.\s?e\.(?!\w)", "that is"),
     (r"(?<!\w)etc\.(?=\s*$)", "et cetera."),
-    (r"(?<!\w)etc\.(?=\s+[A-Z])", "et cetera."),
+    (r"(?<!\w)etc\.(?=\s+(?-i:[A-Z]))", "et cetera."),
     (r"(?<!\w)etc\b\.?", "et cetera"),
     (r"(?<!\w)vs\b\.?", "versus"),
     (r"(?<!\w)approx\b\.?", "approximately"),
@@ -90,7 +90,7 @@ def normalize(text: str, pronunciations: Mapping[str, str] | None = None) -> str
 
     for pattern, replacement in _ABBREVIATIONS:
         s = _sub_words(pattern, replacement, s)
-    s = re.sub(r"(?<!\w)(dr|mr|mrs|ms)\.(?=\s+[A-Z])", lambda m: _TITLES[m.group(1).lower()], s, flags=re.IGNORECASE)
+    s = re.sub(r"(?<!\w)(dr|mr|mrs|ms)\.(?=\s+(?-i:[A-Z]))", lambda m: _TITLES[m.group(1).lower()], s, flags=re.IGNORECASE)
     s = re.sub(r"(?<!\w)no\.(?=\s*\d)", lambda m: _keep_case("number", m.group(0)), s, flags=re.IGNORECASE)
     s = s.replace("&", " and ")
 
@@ -103,7 +103,7 @@ def normalize(text: str, pronunciations: Mapping[str, str] | None = None) -> str
     )
     s = re.sub(rf"\b(?:{_NUM}(?:ms|h|m|s))+\b", _compact_duration, s)
     # "5 min. then" drops the abbreviation's dot; "Wait 5 min." keeps it as the full stop.
-    s = re.sub(rf"\b({_NUM})\s*(secs?|mins?|hrs?)\b(?:\.(?=\s+(?-i:[a-z])))?", _unit_abbreviation, s, flags=re.IGNORECASE)
+    s = re.sub(rf"\b({_NUM})\s*(secs?|mins?|hrs?|ms)\b(?:\.(?=\s+(?-i:[a-z])))?", _unit_abbreviation, s, flags=re.IGNORECASE)
     s = re.sub(r"\b(\d+)x\b", lambda m: f"{number_to_words(int(m.group(1)))} times", s)
     s = re.sub(rf"\b({_NUM})\s*%", lambda m: f"{_number(m.group(1))} percent", s)
     s = re.sub(rf"\b({_NUM})\s*°", lambda m: f"{_number(m.group(1))} degrees", s)

@@ -157,12 +157,33 @@ class Pyttsx3Backend:
         import pyttsx3
 
         self.engine = pyttsx3.init(self.driver)
+        self.espeak: Any = None
+        if self.driver == "espeak":
+            from pyttsx3.drivers import _espeak
+
+            self.espeak = _espeak
         self.finished = threading.Event()
         self.errors: list[str] = []
         self.engine.connect("finished-utterance", self._on_finished)
         self.engine.connect("error", self._on_error)
         self.extension = ".aiff" if self.driver == "nsss" else ".wav"
         self.voice: str | None = None
+        # pyttsx3 starts "busy" and queues property changes until its first loop; an empty
+        # loop makes later changes apply at once, where they can be checked.
+        self.engine.runAndWait()
+
+    def _wait_idle(self) -> None:
+        """Block until espeak has finished everything, including the tail of the previous
+        utterance that runs on after "finished" is announced.
+
+        Why: a property set while espeak is busy goes into its command queue, and the
+        stop() that pyttsx3's runAndWait performs then calls espeak_Cancel(), which drops
+        it — about one request in ten came out at the previous request's rate."""
+        if self.espeak is None:
+            return
+        deadline = time.monotonic() + FINISH_WAIT
+        while self.espeak.IsPlaying() and time.monotonic() < deadline:
+            time.sleep(0.002)
 
     def _on_finished(self, name: Any = None, completed: bool = True) -> None:
         self.finished.set()
@@ -182,12 +203,18 @@ class Pyttsx3Backend:
 
     def synth(self, text: str, voice: str, speed: float, out: str) -> dict[str, Any]:
         path = out + self.extension
-        # Properties first, then the file: the order that reliably writes a file.
+        wpm = words_per_minute(speed)
+        # Properties first, on an idle engine, then the file: the order that reliably
+        # writes a file at the requested rate.
+        self._wait_idle()
         if voice and voice != self.voice:
             self.engine.setProperty("voice", voice)
             self.voice = voice
-        self.engine.setProperty("rate", words_per_minute(speed))
+        self.engine.setProperty("rate", wpm)
         self.engine.setProperty("volume", 1.0)
+        self._wait_idle()
+        if self.espeak is not None and self.engine.getProperty("rate") != wpm:
+            raise RuntimeError(f"espeak did not take rate {wpm} (it reports {self.engine.getProperty('rate')})")
         self.finished.clear()
         self.errors.clear()
         self.engine.save_to_file(text, path)
@@ -202,6 +229,7 @@ class Pyttsx3Backend:
                 break
             last = size
             time.sleep(0.02)
+        self._wait_idle()
         if self.errors:
             raise RuntimeError(f"pyttsx3 reported: {'; '.join(self.errors)}")
-        return {"path": path, "wpm": words_per_minute(speed)}
+        return {"path": path, "wpm": wpm}
