@@ -59,3 +59,32 @@ def spoken():
             _SPOKEN[key] = engine.synthesize(text, "default", speed)
         return _SPOKEN[key]
     return speak
+
+
+def make_tokens(directory, count: int):
+    """A token directory for VOICEGUIDE_FAULT_TOKENS: the fault fires `count` times in all."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for i in range(count):
+        (directory / f"token{i}").touch()
+    return directory
+
+
+def worker_pids() -> set[int]:
+    """Live worker processes that are children of this test process (Linux /proc)."""
+    import os
+    from pathlib import Path
+
+    pids = set()
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            stat = (proc / "stat").read_text()
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            state = stat.rsplit(")", 1)[1].split()[0]
+            cmd = (proc / "cmdline").read_bytes()
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == os.getpid() and state != "Z" and b"voiceguide.voices.worker" in cmd:
+            pids.add(int(proc.name))
+    return pids

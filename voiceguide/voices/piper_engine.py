@@ -140,6 +140,7 @@ class PiperEngine(WorkerEngine):
     def __init__(self, jobs: int = 1, threads: int | None = None, **options: Any):
         super().__init__(jobs, **options)
         self.threads = threads or max(1, (os.cpu_count() or 1) // self.jobs)
+        self._calibration: dict[str, float] = {}   # model path -> fixed fraction, measured once
 
     def worker_env(self) -> dict[str, str]:
         env = super().worker_env()
@@ -201,7 +202,9 @@ class PiperEngine(WorkerEngine):
     def _prepare_worker(self, worker: Any, voice_arg: str) -> None:
         loaded = worker.state.setdefault("loaded", set())
         if voice_arg not in loaded:
-            worker.call("load", {"voice": voice_arg}, self.startup_timeout)
+            known = self._calibration.get(voice_arg)
+            result = worker.call("load", {"voice": voice_arg, "fixed_fraction": known}, self.startup_timeout)
+            self._calibration.setdefault(voice_arg, float(result["fixed_fraction"]))
             loaded.add(voice_arg)
 
 
@@ -221,7 +224,7 @@ class PiperBackend:
     def info(self) -> dict[str, Any]:
         return {"onnxruntime": self.ort.__version__, "threads": self.threads}
 
-    def _voice(self, path: str) -> tuple[Any, float]:
+    def _voice(self, path: str, fixed_fraction: float | None = None) -> tuple[Any, float]:
         if path not in self.loaded:
             from piper import PiperVoice
             from piper.config import PiperConfig
@@ -233,34 +236,35 @@ class PiperBackend:
             config = PiperConfig.from_dict(json.loads(Path(path + ".json").read_text(encoding="utf-8")))
             session = self.ort.InferenceSession(path, sess_options=options, providers=["CPUExecutionProvider"])
             voice = PiperVoice(session=session, config=config)
-            self.loaded[path] = (voice, self._calibrate(voice))
+            self.loaded[path] = (voice, self._calibrate(voice) if fixed_fraction is None else fixed_fraction)
         return self.loaded[path]
 
-    def _duration(self, voice: Any, text: str, scale: float, noise_w: float | None = None) -> float:
+    def _duration(self, voice: Any, text: str, scale: float) -> float:
+        """Trimmed seconds of `text` at `scale`, without random noise (so it is repeatable)."""
         from piper import SynthesisConfig
 
         from .dsp import trim_silence
 
         import numpy as np
 
-        config = SynthesisConfig(length_scale=scale * voice.config.length_scale, noise_w_scale=noise_w)
+        config = SynthesisConfig(length_scale=scale * voice.config.length_scale, noise_scale=0.0, noise_w_scale=0.0)
         chunks = [c.audio_float_array for c in voice.synthesize(text, config)]
         audio = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
         return len(trim_silence(audio, voice.config.sample_rate)) / voice.config.sample_rate
 
     def _calibrate(self, voice: Any) -> float:
-        """Fraction of the duration at length_scale 1 that does not scale with it.
-        Measured with deterministic phoneme durations (noise_w 0) at two length scales."""
-        slow = self._duration(voice, CALIBRATION_TEXT, 1.5, 0.0)
-        fast = self._duration(voice, CALIBRATION_TEXT, 0.5, 0.0)
+        """Fraction of the duration at length_scale 1 that does not scale with it, measured at
+        two length scales with the model's noise off (the same value on every run)."""
+        slow = self._duration(voice, CALIBRATION_TEXT, 1.5)
+        fast = self._duration(voice, CALIBRATION_TEXT, 0.5)
         slope = slow - fast
         if slope <= 0:
             return 0.0
         fixed = fast - 0.5 * slope
         return max(0.0, fixed / (fixed + slope))
 
-    def load(self, voice: str) -> dict[str, Any]:
-        v, fixed = self._voice(voice)
+    def load(self, voice: str, fixed_fraction: float | None = None) -> dict[str, Any]:
+        v, fixed = self._voice(voice, fixed_fraction)
         return {"sample_rate": v.config.sample_rate, "fixed_fraction": fixed}
 
     def synth(self, text: str, voice: str, speed: float, out: str) -> dict[str, Any]:
