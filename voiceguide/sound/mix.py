@@ -1,0 +1,250 @@
+"""Timeline + speech + bed + chimes -> a stream of float32 blocks.
+
+The mix is a pure function of (timeline, speech, options): every block is rendered on
+demand from what overlaps it (the bed's next frames, the speech and chime placements that
+sound in it, the ducking and fade gains at its frames), so memory stays flat for an hour
+and `blocks()` can be called again to render the same samples (mastering measures first,
+then renders again). Nothing depends on the block size.
+"""
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from typing import Callable, Iterator, Protocol
+
+import numpy as np
+
+from ..script.model import Breathe, Chime, Hold
+from ..timeline import BREATHE_IN_CUE, BREATHE_OUT_CUE, Timeline
+from .beds import BED_LUFS, bed
+from .blocks import DEFAULT_BLOCK, db_to_gain
+from .chimes import ChimeSet, Sound, chime_set
+from .clips import EDGE_FADE, SPEECH_LUFS, ClipCache, edge_fades, prepare_clip
+from .envelopes import BedFades, Ducker, seconds_to_frame
+from .loudness import clip_loudness
+
+
+CONTROL = 32   # frames between gain-curve points
+
+
+class SpeechSource(Protocol):
+    """text -> (mono float32 samples, their sample rate). The mixer resamples, levels and
+    fades the clip itself. Called again for every render pass (mastering renders twice), so
+    it should be cheap for text it has already synthesized (cache it)."""
+
+    def __call__(self, text: str) -> tuple[np.ndarray, int]: ...
+
+
+@dataclass(frozen=True)
+class MixOptions:
+    sample_rate: int = 44100
+    channels: int = 2
+    ambient: str = "brown"           # bed name, audio file path, or "none"
+    ambient_volume: float = -22.0    # bed loudness in dB relative to the voice
+    chime: str = "bell"              # chime name, asset, audio file, or "none"
+    seed: int = 0                    # bed randomness
+    duck_db: float = 8.0             # how far the bed dips under the voice
+    duck_attack: float = 0.3
+    duck_release: float = 1.0
+    fade_in: float = 3.0             # bed fade-in at the start
+    fade_out: float = 5.0            # bed fade-out at the end
+    sleep: float = 0.0               # > 0: bed continues after the last words, fading over this
+    start_bell: bool = False         # opening bell at 0 s
+    end_bell: bool = False           # closing bell when the last words end
+    level_speech: bool = True        # bring every clip to the same loudness
+    speech_lufs: float = SPEECH_LUFS
+
+    def __post_init__(self) -> None:
+        if self.channels not in (1, 2):
+            raise ValueError("channels must be 1 (mono) or 2 (stereo)")
+        if not 8000 <= self.sample_rate <= 192000:
+            raise ValueError(f"sample rate {self.sample_rate} is outside 8000..192000")
+        if self.sleep < 0:
+            raise ValueError("sleep must be zero or positive")
+
+
+@dataclass(frozen=True)
+class Placement:
+    """A sound starting at `start` (frame) for at most `limit` frames (cut with a fade)."""
+
+    start: int
+    kind: str               # "speech" or "chime"
+    key: str                # the text, or the chime role
+    limit: int
+    gain: float = 1.0
+    nominal: int = 0        # frames the timeline planned for it (speech)
+
+
+@dataclass
+class Mix:
+    """A renderable session (implements `blocks.Program`)."""
+
+    timeline: Timeline
+    speech: SpeechSource
+    options: MixOptions = field(default_factory=MixOptions)
+
+    def __post_init__(self) -> None:
+        o = self.options
+        self.sample_rate, self.channels = o.sample_rate, o.channels
+        self.chimes: ChimeSet = chime_set(o.chime, o.sample_rate)
+        self.warnings: list[str] = []
+        self._overran: set[str] = set()
+        self._cache = ClipCache(self._prepare)
+        self.speech_end = _last_activity(self.timeline)
+        end = self.timeline.total
+        if o.sleep > 0:
+            end = max(end, self.speech_end + o.sleep)
+        self.duration = end
+        self.frames = seconds_to_frame(end, o.sample_rate)
+        self.placements = self._place()
+        self.speech_spans = self._spans()
+        self.ducker = Ducker.from_spans(self.speech_spans, o.duck_db, o.duck_attack, o.duck_release)
+        self.fades = BedFades(end, o.fade_in, o.fade_out, self.speech_end if o.sleep > 0 else None)
+        # Voice and bed levels as heard in the output: a centred mono voice in stereo is
+        # 3 LU louder than the clip itself (BS.1770 sums channel powers).
+        self.voice_lufs = o.speech_lufs + 10 * np.log10(o.channels)
+        self.bed_gain = db_to_gain(self.voice_lufs + o.ambient_volume - BED_LUFS)
+
+    # -- setup -----------------------------------------------------------------------------
+
+    def _prepare(self, text: str) -> np.ndarray:
+        samples, rate = self.speech(text)
+        level = self.options.speech_lufs if self.options.level_speech else None
+        return prepare_clip(samples, int(rate), self.sample_rate, level_lufs=level)
+
+    def _spans(self) -> tuple[tuple[float, float], ...]:
+        """Where the voice sounds, for ducking: say events as the timeline has them (the
+        narrator plans with measured durations), breathing cues as long as their clips."""
+        sr, spans = self.sample_rate, []
+        for p in self.placements:
+            if p.kind != "speech":
+                continue
+            frames = p.nominal
+            if p.key in (BREATHE_IN_CUE, BREATHE_OUT_CUE):
+                frames = min(p.limit, len(self._cache(p.key)))
+            spans.append((p.start / sr, (p.start + frames) / sr))
+        return tuple(spans)
+
+    def _chime_gain(self, sound: Sound, lu: float) -> float:
+        measured = clip_loudness(sound.samples, sound.sample_rate)
+        target = self.options.speech_lufs + lu
+        return db_to_gain(target - measured) if np.isfinite(measured) else 1.0
+
+    def _place(self) -> list[Placement]:
+        sr = self.sample_rate
+        f = lambda t: seconds_to_frame(t, sr)  # noqa: E731
+        speech: list[tuple[int, str, int]] = []   # start, text, nominal frames
+        chimes: list[Placement] = []
+        c = self.chimes
+        for event in self.timeline.events:
+            if event.kind == "say" and event.text.strip():
+                speech.append((f(event.start), event.text, f(event.end) - f(event.start)))
+            elif event.kind == "breathe" and isinstance(event.step, Breathe):
+                b = event.step
+                for i in range(b.count):
+                    t_in = event.start + i * (b.inhale + b.exhale)
+                    speech.append((f(t_in), BREATHE_IN_CUE, f(t_in + b.inhale) - f(t_in)))
+                    speech.append((f(t_in + b.inhale), BREATHE_OUT_CUE,
+                                   f(t_in + b.inhale + b.exhale) - f(t_in + b.inhale)))
+            elif event.kind == "chime":
+                if isinstance(event.step, Hold) and c.soft is not None:
+                    chimes.append(Placement(f(event.start), "chime", "soft", len(c.soft.samples),
+                                            self._chime_gain(c.soft, c.soft_lu)))
+                elif isinstance(event.step, Chime) and c.strike is not None:
+                    chimes.append(Placement(f(event.start), "chime", "strike", len(c.strike.samples),
+                                            self._chime_gain(c.strike, c.strike_lu)))
+        if self.options.start_bell and c.start is not None:
+            chimes.append(Placement(0, "chime", "start", len(c.start.samples),
+                                    self._chime_gain(c.start, c.start_end_lu)))
+        if self.options.end_bell and c.end is not None:
+            chimes.append(Placement(f(self.speech_end), "chime", "end", len(c.end.samples),
+                                    self._chime_gain(c.end, c.start_end_lu)))
+        speech.sort(key=lambda s: s[0])
+        placements = []
+        for i, (start, text, nominal) in enumerate(speech):
+            # A clip may run past its event (e.g. the plan used estimated durations) but is
+            # cut, with a fade, where the next speech starts or the session ends.
+            nxt = speech[i + 1][0] if i + 1 < len(speech) else self.frames
+            placements.append(Placement(start, "speech", text, max(0, nxt - start), 1.0, nominal))
+        placements.extend(chimes)
+        placements = [p for p in placements if p.start < self.frames]
+        placements.sort(key=lambda p: (p.start, p.kind))
+        return placements
+
+    # -- rendering -------------------------------------------------------------------------
+
+    def _sound(self, p: Placement) -> np.ndarray:
+        if p.kind == "chime":
+            x = getattr(self.chimes, p.key).samples
+        else:
+            x = self._cache(p.key)
+            if len(x) > p.nominal + self.sample_rate // 10 and p.key not in self._overran:
+                self._overran.add(p.key)
+                self.warnings.append(f"speech at {p.start / self.sample_rate:.2f}s runs "
+                                     f"{(len(x) - p.nominal) / self.sample_rate:.2f}s past its "
+                                     f"planned end: {p.key[:40]!r}")
+        limit = min(p.limit, self.frames - p.start)
+        if len(x) > limit:
+            x = edge_fades(x[:limit].copy(), int(EDGE_FADE * self.sample_rate))
+        return x * np.float32(p.gain) if p.gain != 1.0 else x
+
+    def bed_gain_curve(self, start: int, frames: int) -> np.ndarray:
+        """Total bed gain (level, ducking, fades) at frames [start, start + frames).
+
+        Evaluated every CONTROL frames on an absolute grid and interpolated linearly: the
+        curves move over tenths of a second, and the result still depends only on the frame.
+        """
+        c = CONTROL
+        g0 = start // c * c
+        grid = np.arange(g0, start + frames + c, c)
+        t = grid / self.sample_rate
+        values = self.bed_gain * self.ducker.gain(t) * self.fades.gain(t)
+        return np.interp(np.arange(start, start + frames), grid, values).astype(np.float32)
+
+    def blocks(self, block_frames: int = DEFAULT_BLOCK) -> Iterator[np.ndarray]:
+        o = self.options
+        source = bed(o.ambient, o.sample_rate, o.channels, o.seed)
+        starts = [p.start for p in self.placements]
+        active: list[tuple[int, np.ndarray]] = []
+        nxt = 0
+        try:
+            for pos in range(0, self.frames, block_frames):
+                n = min(block_frames, self.frames - pos)
+                out = source.read(n)
+                out *= self.bed_gain_curve(pos, n)[:, None]
+                hi = bisect.bisect_left(starts, pos + n)
+                while nxt < hi:
+                    p = self.placements[nxt]
+                    active.append((p.start, self._sound(p)))
+                    nxt += 1
+                voice = np.zeros(n, np.float32)
+                still = []
+                for start, x in active:
+                    a, b = max(pos, start), min(pos + n, start + len(x))
+                    if a < b:
+                        voice[a - pos:b - pos] += x[a - start:b - start]
+                    if start + len(x) > pos + n:
+                        still.append((start, x))
+                active = still
+                out += voice[:, None]
+                yield out
+        finally:
+            close = getattr(getattr(source, "source", None), "close", None)
+            if close:
+                close()
+
+
+def _last_activity(timeline: Timeline) -> float:
+    """When the last words (or hold, chime, breathing) end: the start of the closing quiet."""
+    ends = [e.end for e in timeline.events if e.kind != "pause"]
+    return max(ends) if ends else 0.0
+
+
+def mix(timeline: Timeline, speech: SpeechSource | Callable[[str], tuple[np.ndarray, int]],
+        options: MixOptions | None = None, **overrides) -> Mix:
+    """Build the session mix. `overrides` are MixOptions fields (e.g. sample_rate=48000)."""
+    opts = options or MixOptions()
+    if overrides:
+        from dataclasses import replace
+        opts = replace(opts, **overrides)
+    return Mix(timeline, speech, opts)
