@@ -222,3 +222,160 @@ def _print_table(timeline: Timeline) -> None:
         text = event.text if len(event.text) <= text_width else event.text[: text_width - 1] + "…"
         click.echo(f"{format_clock(event.start):>9}  {format_duration(event.duration):>8}  {event.kind:<7}  {text}")
     click.echo(f"Total: {format_duration(timeline.total)} ({format_clock(timeline.total)})")
+
+
+FORMATS = ("mp3", "wav", "flac", "ogg", "opus", "m4a", "m4b")
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    """Exceptions that mean "your input or setup", reported in one line with exit status 2."""
+    from .export.atomic import OutputExistsError
+    from .voices import EngineUnavailable, SynthesisError, UnknownEngine, VoiceNotFound
+    return (VoiceguideError, OutputExistsError, EngineUnavailable, SynthesisError, UnknownEngine,
+            VoiceNotFound)
+
+
+def render_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Options shared by everything that produces a session (render; later play and batch)."""
+    options = [
+        click.option("--speed", type=SPEED, help="Narration speed, 0.5 to 2.0 (default: the routine's)."),
+        click.option("--length", type=DURATION, help="Fit the session to exactly this length, e.g. 12m."),
+        click.option("--engine", help="Speech engine: auto, piper or pyttsx3 (see: voiceguide voices)."),
+        click.option("--voice", help="Voice name or a piper .onnx model path (see: voiceguide voices)."),
+        click.option("--ambient", help="Ambient bed: white, pink, brown, drone, ocean, a sound file, or none."),
+        click.option("--ambient-volume", type=click.FloatRange(-60, 0),
+                     help="Bed level in dB relative to the voice (default -22)."),
+        click.option("--chime", help="Chime sound: bell, a sound file, or none."),
+        click.option("--sleep", type=DURATION, default=None,
+                     help="Keep the bed going this long after the last words, fading out (bedtime)."),
+        click.option("--bells", is_flag=True, help="Ring a bell at the start and after the last words."),
+        click.option("--no-cache", is_flag=True, help="Synthesize every sentence again (and do not store it)."),
+        click.option("-j", "--jobs", type=click.IntRange(1, 64), help="Speech worker processes (default: CPUs)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+@main.command()
+@click.argument("routine")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The audio file to write; its extension picks the format.")
+@render_options
+@click.option("--format", "fmt", type=click.Choice(FORMATS), help="Format, if not the output's extension.")
+@click.option("--quality", help="Encoder quality: MP3 VBR 0-9 (default 4) or a bitrate like 128k.")
+@click.option("--sample-rate", type=click.IntRange(8000, 192000), default=44100, show_default=True)
+@click.option("--mono", is_flag=True, help="One channel instead of two.")
+@click.option("--loudness", type=click.FloatRange(-40, -6), default=-16.0, show_default=True,
+              help="Integrated loudness target in LUFS (true peak stays at or below -1 dBTP).")
+@click.option("--transcript", "transcripts", type=click.Choice(("vtt", "srt", "txt")), multiple=True,
+              help="Write a transcript beside the output (bedtime.mp3 -> bedtime.vtt); repeatable.")
+@click.option("--timeline", "timeline_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the measured timeline as JSON (the plan --json schema).")
+@click.option("--force", is_flag=True, help="Overwrite existing output files.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
+def render(routine: str, output: Path, speed: float | None, length: float | None, engine: str | None,
+           voice: str | None, ambient: str | None, ambient_volume: float | None, chime: str | None,
+           sleep: float | None, bells: bool, no_cache: bool, jobs: int | None, fmt: str | None,
+           quality: str | None, sample_rate: int, mono: bool, loudness: float,
+           transcripts: tuple[str, ...], timeline_path: Path | None, force: bool, quiet: bool) -> None:
+    """Render ROUTINE (a built-in name or a file) to an audio file.
+
+    MP3, WAV, FLAC, OGG (Vorbis), Opus and M4A/M4B, with chapters per section. The file is
+    written to a temporary name and renamed when complete: a failed or cancelled render
+    leaves nothing behind, and an existing file is kept unless --force.
+
+    \b
+    Examples:
+      voiceguide render bedtime -o bedtime.mp3 --sleep 10m --transcript vtt
+      voiceguide render my-hands.routine.md -o hands.m4b --speed 0.8 --voice joe
+    """
+    from .progress import ProgressLine
+    from .render import RenderOptions, render as render_session
+
+    options = RenderOptions(
+        speed=speed, length=length, engine=engine, voice=voice, ambient=ambient,
+        ambient_volume=ambient_volume, chime=chime, sleep=sleep or 0.0, bells=bells, format=fmt,
+        quality=quality, sample_rate=sample_rate, mono=mono, loudness=loudness,
+        transcripts=transcripts, timeline_path=timeline_path, force=force, cache=not no_cache,
+        jobs=jobs)
+    progress = ProgressLine(enabled=None if not quiet else False)
+    try:
+        result = render_session(library.load_routine(routine), output, options, progress=progress,
+                                on_warning=lambda message: click.echo(f"warning: {message}", err=True))
+    except KeyboardInterrupt:
+        progress.close()
+        _fail("voiceguide: render cancelled; nothing was written", 130)
+    except _user_errors() as exc:
+        progress.close()
+        _fail(str(exc) if isinstance(exc, VoiceguideError) else f"voiceguide: {exc}")
+    progress.close()
+    if not quiet:
+        level = result.loudness
+        loud = f", {level.integrated_lufs:.1f} LUFS, peak {level.true_peak_db:.1f} dBTP" if level else ""
+        click.echo(f"wrote {result.path} ({format_duration(result.encoded.seconds)}{loud}) "
+                   f"in {format_duration(result.seconds)}")
+        for path in result.sidecars:
+            click.echo(f"wrote {path}")
+
+
+@main.command()
+@click.option("--all", "all_languages", is_flag=True, help="Also list voices in other languages.")
+@click.option("--json", "as_json", is_flag=True, help="Print the listing as JSON.")
+def voices(all_languages: bool, as_json: bool) -> None:
+    """List every speech engine's voices and which engine `auto` picks.
+
+    \b
+    Examples:
+      voiceguide voices
+      voiceguide render desk-break -o desk.mp3 --engine pyttsx3 --voice gmw/en-gb-x-rp
+    """
+    from .voices import describe, format_listing
+
+    listing = describe()
+    if as_json:
+        click.echo(json.dumps(listing.to_json(), indent=2))
+    else:
+        click.echo(format_listing(listing, all_languages))
+
+
+@main.group()
+def cache() -> None:
+    """Inspect or empty the cache of synthesized speech.
+
+    The cache lives in the user cache directory (honouring XDG_CACHE_HOME), or in
+    VOICEGUIDE_CACHE_DIR when that is set.
+
+    \b
+    Examples:
+      voiceguide cache info
+      voiceguide cache clear
+    """
+
+
+@cache.command("info")
+def cache_info() -> None:
+    """Where the speech cache is, how many sentences it holds and how big it is.
+
+    \b
+    Example:
+      voiceguide cache info
+    """
+    from .voices import SpeechCache
+
+    info = SpeechCache().info()
+    click.echo(f"{info.path}: {info.entries} sentences, {info.bytes / 1e6:.1f} MB")
+
+
+@cache.command("clear")
+def cache_clear() -> None:
+    """Delete every cached sentence (they are synthesized again when needed).
+
+    \b
+    Example:
+      voiceguide cache clear
+    """
+    from .voices import SpeechCache
+
+    removed = SpeechCache().clear()
+    click.echo(f"removed {removed} cached sentences")

@@ -1,0 +1,182 @@
+"""Routine -> finished audio file: the one pipeline both `render` and the batch tools use.
+
+    narrate every sentence (parallel, cached) -> plan with measured durations -> mix blocks
+    (voice, bed, chimes, ducking) -> master (loudness, true peak) -> stream into the encoder
+    -> tags, chapters, sidecars. Every output is written to a temp file and renamed.
+
+Nothing here holds the whole session in memory: the mix is rendered block by block twice
+(one pass to measure loudness, one to encode), which is cheaper than keeping an hour of audio.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator, Sequence
+
+import numpy as np
+
+from .errors import VoiceguideError
+from .export.atomic import check_writable
+from .export.encode import EncodeResult, encode, resolve_format
+from .export.sidecars import sidecar_paths, write_json, write_sidecars
+from .export.tags import Tags, chapters_from_timeline
+from .script.model import Routine
+from .sound.beds import BEDS
+from .sound.master import Mastered, MasterOptions, Measurement
+from .sound.mix import Mix, MixOptions
+from .timeline import Timeline, plan, spoken_texts
+from .voices import Narrator
+
+Progress = Callable[[str, float, float], None]
+"""(stage, done, total): stages are "voice" (sentences), "measure" and "encode" (seconds)."""
+
+TRANSCRIPTS = ("vtt", "srt", "txt")
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """Everything that changes the output. None means: what the routine's front matter says."""
+
+    speed: float | None = None
+    length: float | None = None
+    engine: str | None = None
+    voice: str | None = None
+    ambient: str | None = None
+    ambient_volume: float | None = None
+    chime: str | None = None
+    sleep: float = 0.0
+    bells: bool = False              # a bell at the start and after the last words
+    format: str | None = None        # default: from the output's extension
+    quality: str | None = None
+    sample_rate: int = 44100
+    mono: bool = False
+    loudness: float = -16.0          # integrated LUFS
+    transcripts: Sequence[str] = ()  # any of vtt, srt, txt: written beside the output
+    timeline_path: Path | None = None
+    force: bool = False
+    cache: bool = True
+    jobs: int | None = None
+
+
+@dataclass
+class RenderResult:
+    path: Path
+    timeline: Timeline
+    loudness: Measurement | None
+    encoded: EncodeResult
+    sidecars: list[Path] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0             # wall time of the render
+
+
+def resolve_ambient(name: str, routine: Routine) -> str:
+    """A bed name stays; anything else is a sound file, relative to the routine's folder."""
+    if name in BEDS or name == "none":
+        return name
+    path = Path(name).expanduser()
+    if not path.is_absolute() and Path(routine.source).is_file():
+        path = Path(routine.source).parent / path
+    if not path.is_file():
+        beds = ", ".join(sorted(BEDS))
+        raise VoiceguideError(f"{routine.source}: ambient '{name}' is neither a bed ({beds}, none) "
+                              f"nor a readable sound file ({path})")
+    return str(path)
+
+
+def _check_outputs(output: Path, options: RenderOptions) -> None:
+    """Fail before any work if an output exists (without force) or a format is unknown."""
+    try:
+        resolve_format(output, options.format)
+    except ValueError as exc:
+        raise VoiceguideError(f"{output}: {exc}") from None
+    targets = [output, *sidecar_paths(output, options.transcripts).values()]
+    if options.timeline_path is not None:
+        targets.append(options.timeline_path)
+    for target in targets:
+        check_writable(target, options.force)
+
+
+def _tracked(blocks: Iterator[np.ndarray], sample_rate: int, total: float, stage: str,
+             progress: Progress | None) -> Iterator[np.ndarray]:
+    done = 0
+    for block in blocks:
+        done += len(block)
+        if progress is not None:
+            progress(stage, done / sample_rate, total)
+        yield block
+
+
+def narrate_and_plan(routine: Routine, options: RenderOptions, narrator: Narrator,
+                     progress: Progress | None = None) -> Timeline:
+    """Synthesize every sentence, then plan with the measured durations."""
+    meta = routine.meta
+    speed = meta.speed if options.speed is None else options.speed
+    texts = spoken_texts(plan(routine, speed=speed))
+    step = 4 * narrator.jobs   # a few sentences per worker between progress reports
+    for done in range(0, len(texts), step):
+        narrator.prepare(texts[done:done + step], speed)
+        if progress is not None:
+            progress("voice", min(done + step, len(texts)), len(texts))
+    return plan(routine, speed=speed, length=options.length, timer=narrator.timer())
+
+
+def build_mix(routine: Routine, timeline: Timeline, narrator: Narrator, options: RenderOptions) -> Mix:
+    meta = routine.meta
+    speed = timeline.speed
+
+    def speech(text: str) -> tuple[np.ndarray, int]:
+        spoken = narrator.speech(text, speed)
+        return spoken.samples, spoken.sample_rate
+
+    mix_options = MixOptions(
+        sample_rate=options.sample_rate,
+        channels=1 if options.mono else 2,
+        ambient=resolve_ambient(options.ambient or meta.ambient, routine),
+        ambient_volume=meta.ambient_volume if options.ambient_volume is None else options.ambient_volume,
+        chime=options.chime or meta.chime,
+        sleep=options.sleep,
+        start_bell=options.bells,
+        end_bell=options.bells,
+    )
+    return Mix(timeline, speech, mix_options)
+
+
+def render(routine: Routine, output: str | Path, options: RenderOptions = RenderOptions(),
+           progress: Progress | None = None, on_warning: Callable[[str], None] | None = None) -> RenderResult:
+    """Render `routine` into `output` (format from its extension unless options.format)."""
+    started = time.monotonic()
+    output = Path(output)
+    _check_outputs(output, options)
+    warnings: list[str] = []
+
+    def warn(message: str) -> None:
+        warnings.append(message)
+        if on_warning is not None:
+            on_warning(message)
+
+    meta = routine.meta
+    with Narrator(engine=options.engine or meta.engine, voice=options.voice or meta.voice,
+                  cache=options.cache, pronounce=meta.pronounce, jobs=options.jobs,
+                  on_warning=warn) as narrator:
+        timeline = narrate_and_plan(routine, options, narrator, progress)
+        mix = build_mix(routine, timeline, narrator, options)
+        seconds = mix.frames / mix.sample_rate
+        if progress is not None:
+            progress("measure", 0.0, seconds)
+        mastered = Mastered(mix, MasterOptions(target_lufs=options.loudness))
+        if progress is not None:
+            progress("measure", seconds, seconds)
+        chapters = chapters_from_timeline(timeline, end=seconds)
+        tags = Tags(title=meta.title, description=meta.description)
+        encoded = encode(_tracked(mastered.blocks(), mix.sample_rate, seconds, "encode", progress),
+                         output, sample_rate=mix.sample_rate, channels=mix.channels,
+                         format=options.format, quality=options.quality, tags=tags,
+                         chapters=chapters, force=options.force)
+    for message in mix.warnings:
+        warn(message)
+    sidecars = write_sidecars(timeline, output, list(options.transcripts), force=options.force)
+    if options.timeline_path is not None:
+        sidecars.append(write_json(timeline, options.timeline_path, force=options.force))
+    return RenderResult(output, timeline, mastered.result, encoded, sidecars, warnings,
+                        time.monotonic() - started)
