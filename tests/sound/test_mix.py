@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from conftest import frames, rms_db, routine, standard_steps
+from .helpers import frames, rms_db, routine
 
 from voiceguide.script.model import Breathe, Chime, Hold, Pause, Say
 from voiceguide.sound.blocks import collect
