@@ -10,6 +10,7 @@ first seconds at construction), so `ambient_volume` means the same thing for eve
 """
 from __future__ import annotations
 
+import functools
 import math
 import tempfile
 from pathlib import Path
@@ -244,8 +245,12 @@ class FileBed:
         if frames < sample_rate // 10:
             raise ValueError(f"ambient file {self.path} is too short to loop (under 0.1 s)")
         self._x = np.memmap(self._file, np.float32, "r", shape=(frames, channels))
-        self.frames = frames
+        self._init_loop(frames, crossfade)
         self.loudness = meter.integrated()
+
+    def _init_loop(self, frames: int, crossfade: float) -> None:
+        sample_rate = self.sample_rate
+        self.frames = frames
         self.fade = max(1, min(int(crossfade * sample_rate), frames // 4))
         self.period = frames - self.fade
         k = (np.arange(self.fade) + 0.5) / self.fade
@@ -272,6 +277,13 @@ class FileBed:
         self.position += frames
         return out
 
+    def reader(self) -> "FileBed":
+        """Another reader of the same decoded file, from frame 0 (no second decode)."""
+        twin = object.__new__(FileBed)
+        twin.__dict__.update(self.__dict__)
+        twin.position = 0
+        return twin
+
     def close(self) -> None:
         self._x = None
         self._file.close()
@@ -280,12 +292,17 @@ class FileBed:
 class Scaled:
     """A source times a constant gain (how beds get calibrated)."""
 
-    def __init__(self, source: BlockSource, gain: float):
+    def __init__(self, source: BlockSource, gain: float, restart=None):
         self.source, self.gain = source, np.float32(gain)
         self.sample_rate, self.channels = source.sample_rate, source.channels
+        self._restart = restart
 
     def read(self, frames: int) -> np.ndarray:
         return self.source.read(frames) * self.gain
+
+    def restarted(self) -> "Scaled":
+        """The same bed from its beginning (a new render pass)."""
+        return Scaled(self._restart(), float(self.gain), self._restart)
 
 
 Factory = Callable[[int, int, int], BlockSource]
@@ -298,9 +315,11 @@ BEDS: dict[str, Factory] = {
 }
 
 
+@functools.lru_cache(maxsize=64)
 def calibration_gain(factory: Factory, sample_rate: int, channels: int, seed: int,
                      level_lufs: float = BED_LUFS) -> float:
-    """Gain that brings a synthesized bed to `level_lufs`, measured on a twin instance."""
+    """Gain that brings a synthesized bed to `level_lufs`, measured on a twin instance
+    (cached: the measuring and the encoding pass build the same bed)."""
     twin = factory(sample_rate, channels, seed)
     meter = LoudnessMeter(sample_rate, channels)
     block = 16384
@@ -320,11 +339,12 @@ def bed(name_or_path: str, sample_rate: int, channels: int = 2, seed: int = 0,
     if key.lower() in BEDS:
         factory = BEDS[key.lower()]
         gain = calibration_gain(factory, sample_rate, channels, seed, level_lufs)
-        return Scaled(factory(sample_rate, channels, seed), gain)
+        restart = functools.partial(factory, sample_rate, channels, seed)
+        return Scaled(restart(), gain, restart)
     path = Path(key).expanduser()
     if not path.is_file():
         raise ValueError(f"unknown ambient bed '{name_or_path}': use one of "
                          f"{', '.join([*BEDS, 'none'])} or the path of an audio file")
     source = FileBed(path, sample_rate, channels)
     gain = db_to_gain(min(level_lufs - source.loudness, 30.0)) if math.isfinite(source.loudness) else 1.0
-    return Scaled(source, gain)
+    return Scaled(source, gain, source.reader)

@@ -82,6 +82,9 @@ class Silence:
     def read(self, frames: int) -> np.ndarray:
         return np.zeros((frames, self.channels), np.float32)
 
+    def restarted(self) -> "Silence":
+        return self
+
 
 def as_2d(samples: np.ndarray) -> np.ndarray:
     """(frames,) or (frames, channels) -> float32 (frames, channels)."""

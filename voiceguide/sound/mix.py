@@ -87,6 +87,8 @@ class Mix:
         o = self.options
         self.sample_rate, self.channels = o.sample_rate, o.channels
         self.chimes: ChimeSet = chime_set(o.chime, o.sample_rate)
+        self._bed = bed(o.ambient, o.sample_rate, o.channels, o.seed)   # fails early on a bad name
+        self._chime_gains: dict[str, float] = {}
         self.warnings: list[str] = []
         self._overran: set[str] = set()
         self._cache = ClipCache(self._prepare)
@@ -126,9 +128,12 @@ class Mix:
         return tuple(spans)
 
     def _chime_gain(self, sound: Sound, lu: float) -> float:
-        measured = clip_loudness(sound.samples, sound.sample_rate)
-        target = self.options.speech_lufs + lu
-        return db_to_gain(target - measured) if np.isfinite(measured) else 1.0
+        key = f"{sound.name}/{lu}"
+        if key not in self._chime_gains:
+            measured = clip_loudness(sound.samples, sound.sample_rate)
+            target = self.options.speech_lufs + lu
+            self._chime_gains[key] = db_to_gain(target - measured) if np.isfinite(measured) else 1.0
+        return self._chime_gains[key]
 
     def _place(self) -> list[Placement]:
         sr = self.sample_rate
@@ -202,36 +207,32 @@ class Mix:
         return np.interp(np.arange(start, start + frames), grid, values).astype(np.float32)
 
     def blocks(self, block_frames: int = DEFAULT_BLOCK) -> Iterator[np.ndarray]:
-        o = self.options
-        source = bed(o.ambient, o.sample_rate, o.channels, o.seed)
+        """Render the session from the top, `block_frames` frames at a time (the last block
+        may be shorter). Each call renders the same samples again."""
+        source = self._bed.restarted()
         starts = [p.start for p in self.placements]
         active: list[tuple[int, np.ndarray]] = []
         nxt = 0
-        try:
-            for pos in range(0, self.frames, block_frames):
-                n = min(block_frames, self.frames - pos)
-                out = source.read(n)
-                out *= self.bed_gain_curve(pos, n)[:, None]
-                hi = bisect.bisect_left(starts, pos + n)
-                while nxt < hi:
-                    p = self.placements[nxt]
-                    active.append((p.start, self._sound(p)))
-                    nxt += 1
-                voice = np.zeros(n, np.float32)
-                still = []
-                for start, x in active:
-                    a, b = max(pos, start), min(pos + n, start + len(x))
-                    if a < b:
-                        voice[a - pos:b - pos] += x[a - start:b - start]
-                    if start + len(x) > pos + n:
-                        still.append((start, x))
-                active = still
-                out += voice[:, None]
-                yield out
-        finally:
-            close = getattr(getattr(source, "source", None), "close", None)
-            if close:
-                close()
+        for pos in range(0, self.frames, block_frames):
+            n = min(block_frames, self.frames - pos)
+            out = source.read(n)
+            out *= self.bed_gain_curve(pos, n)[:, None]
+            hi = bisect.bisect_left(starts, pos + n)
+            while nxt < hi:                       # sounds that start in this block
+                p = self.placements[nxt]
+                active.append((p.start, self._sound(p)))
+                nxt += 1
+            voice = np.zeros(n, np.float32)
+            still = []
+            for start, x in active:
+                a, b = max(pos, start), min(pos + n, start + len(x))
+                if a < b:
+                    voice[a - pos:b - pos] += x[a - start:b - start]
+                if start + len(x) > pos + n:
+                    still.append((start, x))
+            active = still
+            out += voice[:, None]                 # the voice sits in the centre
+            yield out
 
 
 def _last_activity(timeline: Timeline) -> float:
