@@ -193,9 +193,9 @@ class TruePeakDetector:
         t = _TAPS_PER_PHASE
         # Output frame i (0..n-1) is absolute frame (block_start - lag + i), located at
         # ext index t + i. Its interpolated neighbours use ext[t+i-6 .. t+i+6].
-        if not n or float(np.abs(ext).max()) * OVERSHOOT_BOUND <= self.threshold:
+        if not n or _peak(ext) * OVERSHOOT_BOUND <= self.threshold:
             return np.zeros(n, np.float32)   # nothing here can reach the threshold
-        absx = np.abs(ext).max(axis=1)
+        absx = _frame_peaks(ext)
         env = absx[t:t + n].astype(np.float32)
         # Fast path: an interpolated point near frame i is built from frames i-6..i+6, so
         # their sample peak times OVERSHOOT_BOUND bounds it; skip frames that cannot matter.
@@ -208,7 +208,7 @@ class TruePeakDetector:
         seg = ext[lo:hi + 2 * t]  # enough context on both sides of frames lo..hi
         up = signal.upfirdn(_H, seg, up=OVERSAMPLE, axis=0)
         # Frame i sits at seg index q = t + (i - lo).
-        a = np.abs(up).max(axis=1)
+        a = _frame_peaks(up)
         # up[k] sits at input position (k - 23.5) / 4, so the four points within half a frame
         # of seg index q are k = 4q + 22 .. 4q + 25.
         offset = len(_H) // 2
@@ -216,6 +216,19 @@ class TruePeakDetector:
         tp = a[idx].max(axis=1)
         env[lo:hi] = np.maximum(env[lo:hi], tp)
         return env
+
+
+def _peak(x: np.ndarray) -> float:
+    """max |x| without an |x| temporary."""
+    return max(float(x.max()), -float(x.min())) if x.size else 0.0
+
+
+def _frame_peaks(x: np.ndarray) -> np.ndarray:
+    """max over channels of |x| per frame (a reduction along a 2-long axis is slow)."""
+    out = np.abs(x[:, 0])
+    for c in range(1, x.shape[1]):
+        np.maximum(out, np.abs(x[:, c]), out=out)
+    return out
 
 
 @dataclass
@@ -235,7 +248,7 @@ class PeakMeter:
         if x.ndim == 1:
             x = x[:, None]
         if len(x):
-            self.sample_peak = max(self.sample_peak, float(np.abs(x).max()))
+            self.sample_peak = max(self.sample_peak, _peak(x))
             # Only oversample where the block could beat the running maximum.
             self._detector.threshold = self.true_peak
             env = self._detector.process(x)
