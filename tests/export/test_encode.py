@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from voiceguide.export.atomic import OutputExistsError
-from voiceguide.export.encode import FORMATS, EncodeError, decoded_frames, encode, export, resolve_format
+from voiceguide.export.encode import (FORMATS, EncodeError, decoded_frames, encode, export, quality_args,
+                                      resolve_format)
 from voiceguide.sound.blocks import collect
 from voiceguide.sound.ffmpeg import decode, encoders
 
@@ -69,10 +70,34 @@ def test_quality_option_changes_the_mp3(program, tmp_path):
     assert small.stat().st_size < big.stat().st_size
 
 
-def test_ffmpeg_failure_is_reported_and_leaves_nothing(program, tmp_path):
+@pytest.mark.parametrize("fmt,quality,args", [
+    ("mp3", None, ["-q:a", "4"]), ("mp3", 2, ["-q:a", "2"]), ("mp3", "128k", ["-b:a", "128k"]),
+    ("ogg", "7", ["-q:a", "7"]), ("ogg", "96k", ["-b:a", "96k"]), ("opus", "64", ["-b:a", "64k"]),
+    ("m4b", "96k", ["-b:a", "96k"]), ("flac", 5, ["-compression_level", "5"]), ("wav", None, []),
+])
+def test_quality_values(fmt, quality, args):
+    assert quality_args(FORMATS[fmt], quality) == args
+
+
+@pytest.mark.parametrize("fmt,quality", [("mp3", "12"), ("mp3", "loud"), ("flac", "128k"), ("wav", 3),
+                                         ("opus", "9000k")])
+def test_bad_quality_fails_before_any_work(fmt, quality, tmp_path):
+    def blocks():
+        raise AssertionError("rendering started")
+        yield
+
+    with pytest.raises(ValueError, match="quality|bitrate"):
+        encode(blocks(), tmp_path / f"x.{fmt}", sample_rate=44100, channels=2, quality=quality)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_ffmpeg_failure_is_reported_and_leaves_nothing(program, tmp_path, monkeypatch):
+    import voiceguide.export.encode as enc
+    real = enc.ffmpeg_command
+    monkeypatch.setattr(enc, "ffmpeg_command", lambda *a: real(*a)[:-1] + ["-bogus-option", str(a[1])])
     path = tmp_path / "bad.mp3"
     with pytest.raises(EncodeError, match="ffmpeg"):
-        export(program, path, quality="not-a-number")
+        export(program, path)
     assert list(tmp_path.iterdir()) == []
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
+import re
 import subprocess
 import tempfile
 import threading
@@ -49,13 +50,14 @@ class Format:
 
 FORMATS: dict[str, Format] = {
     "mp3": Format("mp3", "libmp3lame", "mp3", "f32le", "-q:a", "4", chapters="id3",
-                  description="MP3, LAME VBR; quality 0 (best) .. 9, default 4 (~165 kbit/s)"),
+                  description="MP3, LAME VBR; quality 0 (best) .. 9, default 4 (~165 kbit/s), "
+                              "or a bitrate like 128k (ABR)"),
     "wav": Format("wav", None, None, "s16le", None, None, chapters="id3",
                   description="WAV, 16-bit PCM with TPDF dither (24-bit with bit_depth=24)"),
     "flac": Format("flac", "flac", "flac", "s16le", "-compression_level", "8", chapters="vorbis",
                    description="FLAC, lossless 16-bit; quality = compression level 0..12"),
     "ogg": Format("ogg", "libvorbis", "ogg", "f32le", "-q:a", "5", chapters="vorbis",
-                  description="Ogg Vorbis; quality -1..10, default 5 (~160 kbit/s)"),
+                  description="Ogg Vorbis; quality -1..10, default 5 (~160 kbit/s), or a bitrate"),
     "opus": Format("opus", "libopus", "opus", "f32le", "-b:a", "96k", rate=48000, chapters="vorbis",
                    description="Opus in Ogg at 48 kHz; quality = bitrate, default 96k"),
     "m4a": Format("m4a", "aac", "ipod", "f32le", "-b:a", "128k",
@@ -183,6 +185,43 @@ def _write_wav(tmp: Path, blocks, sample_rate: int, channels: int, bits: int) ->
         return _feed(blocks, lambda b: w.writeframesraw(_pcm_bytes(dither(b), bits)), channels)
 
 
+_BITRATE = re.compile(r"^(\d+(?:\.\d+)?)\s*([kK])?(?:bps|b/s)?$")
+
+
+def quality_args(fmt: Format, quality: str | int | float | None) -> list[str]:
+    """ffmpeg options for `quality`: the format's own scale (MP3 VBR 0-9, Vorbis -1..10,
+    FLAC level 0-12) or, for any lossy format, a bitrate such as "128k".
+    Raises ValueError for anything else, before any audio is rendered."""
+    if fmt.codec is None:
+        if quality is not None:
+            raise ValueError("wav has no quality setting (it is lossless PCM)")
+        return []
+    if quality is None:
+        return [fmt.quality_flag, fmt.default_quality]
+    q = str(quality).strip()
+    lossy = fmt.name != "flac"
+    scales = {"mp3": (0, 9), "ogg": (-1, 10), "flac": (0, 12)}
+    if fmt.quality_flag == "-q:a" or fmt.name == "flac":
+        lo, hi = scales[fmt.name]
+        try:
+            value = float(q)
+        except ValueError:
+            value = None
+        if value is not None and not q.lower().endswith("k"):
+            if not lo <= value <= hi:
+                raise ValueError(f"{fmt.name} quality must be {lo}..{hi}, not {q}")
+            return [fmt.quality_flag, f"{value:g}" if fmt.name != "flac" else str(int(value))]
+    m = _BITRATE.match(q)
+    if lossy and m:
+        kbps = float(m.group(1)) if m.group(2) or float(m.group(1)) < 1000 else float(m.group(1)) / 1000
+        if not 6 <= kbps <= 512:
+            raise ValueError(f"{fmt.name} bitrate must be 6k..512k, not {q}")
+        return ["-b:a", f"{kbps:g}k"]
+    what = {"mp3": "VBR quality 0-9 or a bitrate like 128k", "ogg": "quality -1..10 or a bitrate like 128k",
+            "flac": "compression level 0-12"}.get(fmt.name, "a bitrate like 96k")
+    raise ValueError(f"bad {fmt.name} quality '{q}': use {what}")
+
+
 def ffmpeg_command(fmt: Format, out: Path, sample_rate: int, channels: int,
                    quality: str | int | None, metadata_file: Path | None) -> list[str]:
     cmd = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
@@ -193,12 +232,7 @@ def ffmpeg_command(fmt: Format, out: Path, sample_rate: int, channels: int,
     else:
         cmd += ["-map", "0:a", "-map_metadata", "-1", "-map_chapters", "-1"]
     cmd += ["-c:a", fmt.codec]
-    q = quality if quality is not None else fmt.default_quality
-    if fmt.quality_flag and q is not None:
-        q = str(q)
-        if fmt.quality_flag == "-b:a" and q.isdigit():
-            q += "k"
-        cmd += [fmt.quality_flag, q]
+    cmd += quality_args(fmt, quality)
     if fmt.rate and fmt.rate != sample_rate:
         cmd += ["-ar", str(fmt.rate)]
     if fmt.name == "mp3":
@@ -266,6 +300,7 @@ def encode(blocks: Iterable[np.ndarray], path: str | os.PathLike, *, sample_rate
     """
     path = Path(path)
     fmt = resolve_format(path, format)
+    quality_args(fmt, quality)                      # a bad value fails before any work
     if bit_depth not in (16, 24) or (bit_depth == 24 and fmt.name != "wav"):
         raise ValueError("bit_depth 24 is available for wav only; use 16")
     check_writable(path, force)
