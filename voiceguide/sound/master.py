@@ -25,6 +25,7 @@ LIMIT_MARGIN_DB = 0.2      # the limiter aims this far under the ceiling (interp
 LOOKAHEAD = 0.005          # seconds: gain starts falling this long before a peak
 RELEASE = 0.120            # seconds: time constant of the recovery (in dB)
 CORRECT_ABOVE_DB = 0.5     # re-measure after limiting when the overshoot exceeds this
+MAX_CORRECTIONS = 3        # measuring renders spent on that, at most
 
 
 @dataclass(frozen=True)
@@ -183,21 +184,22 @@ class Mastered:
         self.max_reduction_db = 0.0
 
     def _compensate(self) -> None:
-        """Limiting lowers loudness: measure the limited output and correct the gain (one
-        plain step, then one secant step; the output loudness is monotonic in the gain)."""
+        """Limiting lowers loudness: measure the limited output and correct the gain (a plain
+        step, then secant steps; the output loudness rises monotonically with the gain). Each
+        step is one more render; ordinary speech needs at most one."""
         target = self.options.target_lufs
         points: list[tuple[float, float]] = []
-        for _ in range(2):
+        for _ in range(MAX_CORRECTIONS):
             got = measure_blocks(self._render(), self.sample_rate, self.channels).integrated_lufs
             self.passes += 1
             if not math.isfinite(got):
                 return
             points.append((self.gain_db, got))
-            if abs(target - got) < 0.05:
+            if abs(target - got) < 0.1:
                 return
             slope = 1.0
-            if len(points) == 2 and points[1][0] != points[0][0]:
-                slope = (points[1][1] - points[0][1]) / (points[1][0] - points[0][0])
+            if len(points) >= 2 and points[-1][0] != points[-2][0]:
+                slope = (points[-1][1] - points[-2][1]) / (points[-1][0] - points[-2][0])
                 slope = min(max(slope, 0.2), 1.0)
             self.gain_db = min(self.gain_db + (target - got) / slope, self.options.max_gain_db)
 
