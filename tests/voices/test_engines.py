@@ -104,7 +104,7 @@ def test_piper_voice_dir_names_aliases_and_paths(piper, tmp_path, monkeypatch):
         piper.resolve("amy")
     assert "have: en_US-test-medium, joe" in str(info.value) and ".onnx.json" in str(info.value)
     speech = piper.synthesize("A voice from the voice folder.", "test", 1.0)
-    assert speech.duration > 1.0
+    assert speech.duration > 1.0 and speech.voice == "en_US-test-medium"
     # same model file -> same audio identity, whatever it is called
     assert piper.voice_id("test").split(":")[1:] == piper.voice_id("joe").split(":")[1:]
 

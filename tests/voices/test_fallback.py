@@ -34,9 +34,7 @@ def test_one_bad_result_is_retried_on_a_fresh_worker(tmp_path, fault, reason):
         assert speech.duration > 1.0 and speech.engine == "pyttsx3"
         assert len(engine.failures) == 1 and reason in engine.failures[0]
         assert not list(tokens.iterdir())                      # the fault fired exactly once
-        # hung/crashed/garbage-producing workers are replaced; a worker that merely reported
-        # an error is healthy and kept
-        assert engine.workers_started == (1 if fault == "error" else 2)
+        assert engine.workers_started == 2                     # the bad worker was replaced
     finally:
         engine.close()
 
@@ -153,3 +151,19 @@ def test_protocol_engine_falls_back_to_a_real_one(espeak, tmp_path):
     speech = narrator.speech("Relax your jaw.", 1.0)
     assert speech.engine == "pyttsx3" and speech.duration > 0.5
     assert notices and "this engine never works" in notices[0]
+
+
+class Unstartable(Pyttsx3Engine):
+    """An installed-looking engine whose worker cannot even start (broken install)."""
+
+    backend = "voiceguide.voices.no_such_backend:Backend"
+
+
+def test_engine_that_cannot_start_falls_back(espeak, tmp_path):
+    notices: list[str] = []
+    broken = Unstartable(retries=1)
+    narrator = Narrator([broken, espeak], cache=tmp_path / "c", on_warning=notices.append)
+    speech = narrator.speech("Begin again.", 1.0)
+    assert speech.engine == "pyttsx3"
+    assert len(broken.failures) == 2
+    assert "could not start" in notices[0] and "No module named 'voiceguide.voices.no_such_backend'" in notices[0]

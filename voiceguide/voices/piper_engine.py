@@ -195,6 +195,9 @@ class PiperEngine(WorkerEngine):
     def _voice_arg(self, voice: str) -> str:
         return str(self.resolve(voice).model)
 
+    def _voice_label(self, voice: str, voice_arg: str) -> str:
+        return self.resolve(voice).name
+
     def voice_id(self, voice: str) -> str:
         v = self.resolve(voice)
         return f"{v.name}:{_file_hash(v.model)[:16]}:{_file_hash(v.config)[:8]}"

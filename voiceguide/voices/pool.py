@@ -49,6 +49,7 @@ class WorkerProcess:
         self.state: dict[str, Any] = {}     # per-process facts the engine tracks (loaded voices)
         self.info: dict[str, Any] = {}
         self._proc: subprocess.Popen | None = None
+        self._stderr_reader: threading.Thread | None = None
         self._replies: queue.Queue = queue.Queue()
         self._stderr: collections.deque[str] = collections.deque(maxlen=40)
         self._next_id = 0
@@ -66,13 +67,17 @@ class WorkerProcess:
         env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH", "")) if p)
         env.update(self.extra_env)
         flags = getattr(subprocess, "CREATE_NO_WINDOW", 0) if sys.platform == "win32" else 0
-        self._proc = subprocess.Popen(
-            [sys.executable, "-m", "voiceguide.voices.worker", self.target],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            env=env, creationflags=flags,
-        )
+        try:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-m", "voiceguide.voices.worker", self.target],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                env=env, creationflags=flags,
+            )
+        except OSError as exc:
+            raise WorkerDied(f"could not start a {self.label} worker: {exc}") from None
         threading.Thread(target=self._read_replies, args=(self._proc.stdout,), daemon=True).start()
-        threading.Thread(target=self._read_stderr, args=(self._proc.stderr,), daemon=True).start()
+        self._stderr_reader = threading.Thread(target=self._read_stderr, args=(self._proc.stderr,), daemon=True)
+        self._stderr_reader.start()
         message = self._wait(time.monotonic() + timeout, "starting")
         if message.get("type") != "ready":
             self.kill()
@@ -107,6 +112,8 @@ class WorkerProcess:
             raise WorkerTimeout(f"{self.label} worker timed out while {doing}; it was killed and will be restarted") from None
         if message is None:
             code = self._proc.wait() if self._proc else None
+            if self._stderr_reader is not None:
+                self._stderr_reader.join(timeout=1.0)   # let the last words of the worker arrive
             tail = self.stderr_tail()
             raise WorkerDied(f"{self.label} worker exited (code {code}) while {doing}" + (f": {tail}" if tail else ""))
         return message

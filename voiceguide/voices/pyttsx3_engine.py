@@ -67,6 +67,7 @@ class Pyttsx3Engine(WorkerEngine):
 
     name = "pyttsx3"
     backend = "voiceguide.voices.pyttsx3_engine:Pyttsx3Backend"
+    restart_after_error = True     # an espeak that refused a setting is not trusted again
 
     def __init__(self, jobs: int = 1, **options: Any):
         super().__init__(jobs, **options)

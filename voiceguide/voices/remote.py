@@ -64,6 +64,7 @@ class WorkerEngine:
 
     name = ""
     backend = ""
+    restart_after_error = False   # replace a worker that reported an error (its state may be bad)
 
     def __init__(
         self,
@@ -95,6 +96,10 @@ class WorkerEngine:
     def _voice_arg(self, voice: str) -> str:
         """What the backend needs to find `voice` (resolved name, path...)."""
         return voice
+
+    def _voice_label(self, voice: str, voice_arg: str) -> str:
+        """How the voice is named in the returned Speech."""
+        return voice_arg
 
     def _prepare_worker(self, worker: WorkerProcess, voice_arg: str) -> None:
         """Called before each synth on a worker; e.g. load a model once per process."""
@@ -132,23 +137,29 @@ class WorkerEngine:
 
     def synthesize(self, text: str, voice: str = "default", speed: float = 1.0) -> Speech:
         voice_arg = self._voice_arg(voice)
+        label = self._voice_label(voice, voice_arg)
         reasons: list[str] = []
         for _attempt in range(self.retries + 1):
             try:
-                return self._attempt(text, voice_arg, speed)
+                return self._attempt(text, voice_arg, label, speed)
             except (WorkerError, RequestFailed, BadOutput) as exc:
                 reasons.append(str(exc))
                 self.failures.append(str(exc))
         unique = list(dict.fromkeys(reasons))
         raise SynthesisError(text, f"{'; '.join(unique)} ({len(reasons)} attempts)", self.name)
 
-    def _attempt(self, text: str, voice_arg: str, speed: float) -> Speech:
+    def _attempt(self, text: str, voice_arg: str, label: str, speed: float) -> Speech:
         out = str(self._tmpdir() / uuid.uuid4().hex)
         with self.pool.worker() as w:
             self._prepare_worker(w, voice_arg)
             args = self._synth_args(text, voice_arg, speed)
             args["out"] = out
-            result = w.call("synth", args, self.request_timeout(text, speed))
+            try:
+                result = w.call("synth", args, self.request_timeout(text, speed))
+            except RequestFailed:
+                if self.restart_after_error:
+                    w.kill()
+                raise
             try:
                 samples, rate = self._collect(result)
                 samples = trim_silence(samples, rate)
@@ -156,7 +167,7 @@ class WorkerEngine:
             except BadOutput:
                 w.kill()   # a worker that produced garbage is not trusted with the next request
                 raise
-        return Speech(samples, rate, self.name, voice_arg)
+        return Speech(samples, rate, self.name, label)
 
     def _collect(self, result: Mapping[str, Any]) -> tuple[np.ndarray, int]:
         path = Path(str(result.get("path", "")))
