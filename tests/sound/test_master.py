@@ -103,6 +103,16 @@ def test_limiter_is_transparent_below_the_ceiling_and_block_size_independent():
     assert np.all(ratio <= 1.0 + 1e-6)
 
 
+@pytest.mark.parametrize("n", [1, 5, 100, 5000])
+def test_limiter_catches_peaks_on_the_very_first_and_last_frames(n):
+    x = (np.random.default_rng(0).standard_normal((n, 2)) * 0.5).astype(np.float32)
+    x[0], x[-1] = 0.99, -0.99       # peaks on the first and the last frame
+    lim = TruePeakLimiter(SR, 2, ceiling_db=-6.0)
+    y = np.concatenate([lim.process(x), lim.flush()])
+    assert len(y) == n
+    assert np.abs(y).max() <= 10 ** (-6 / 20)
+
+
 def test_silence_and_measure():
     silent = Array(np.zeros((SR * 2, 2), np.float32))
     mastered = master(silent)

@@ -80,10 +80,11 @@ class TruePeakLimiter:
         self._spread = 6
         self._log_beta = -1.0 / (release * sample_rate)
         lag = self._detector.lag
-        # Required reduction (dB) per frame; starts `spread` frames of "no reduction" before
-        # the detector's first (warm-up) frame at -lag.
-        self._req = np.zeros(self._spread)
-        self._req_start = -lag - self._spread
+        # Required reduction (dB) per frame, starting well before frame 0: the frames just
+        # before the start must also look ahead, so a peak on the very first frames is
+        # already fully covered by the moving average (which reaches w - 1 frames back).
+        self._req = np.zeros(self._spread + w - 1)
+        self._req_start = -lag - self._spread - (w - 1)
         self._audio = np.zeros((0, channels), np.float32)   # audio frames awaiting their gain
         self._audio_start = 0                               # absolute frame of _audio[0]
         self._env_tail = np.zeros(w - 1)          # last release-stage values (for the average)
