@@ -129,3 +129,19 @@ def test_two_renders_not_one_array():
     for _ in mastered.blocks():
         pass
     assert src.renders == 2          # measured, then rendered again: never held whole
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(1, 6000), block=st.integers(1, 3000),
+       level=st.floats(0.1, 4.0), ceiling=st.floats(-12.0, 0.0))
+def test_limiter_property_never_exceeds_and_never_loses_frames(seed, n, block, level, ceiling):
+    rng = np.random.default_rng(seed)
+    x = (rng.standard_normal((n, 2)) * level * np.abs(np.sin(np.arange(n) / 300.0))[:, None]).astype(np.float32)
+    lim = TruePeakLimiter(SR, 2, ceiling_db=ceiling)
+    y = np.concatenate([lim.process(x[i:i + block]) for i in range(0, n, block)] + [lim.flush()])
+    assert len(y) == n
+    assert np.abs(y).max(initial=0) <= 10 ** (ceiling / 20) * 1.0001       # sample peaks, strictly
+    assert np.all(np.abs(y) <= np.abs(x) + 1e-7)                           # only ever turns down
