@@ -200,3 +200,19 @@ def test_cli_render_errors_are_clean(routine, tmp_path, args, message):
     assert result.exit_code == 2, result.output
     assert message in result.output and "Traceback" not in result.output
     assert not out.exists()
+
+
+def test_png_shows_timeline_and_waveform(routine, tmp_path):
+    from voiceguide.render import Envelope
+
+    out = tmp_path / "s.wav"
+    picture = tmp_path / "s.png"
+    render(routine, out, RenderOptions(picture=picture))
+    assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    audio, rate = read_wav(out)
+    envelope = Envelope(rate)
+    for start in range(0, len(audio), 5000):
+        envelope.add(audio[start:start + 5000])
+    peaks = envelope.values()
+    assert len(peaks) == -(-len(audio) // (rate // 10))
+    assert peaks.max() == pytest.approx(np.abs(audio).max(), abs=1e-6)

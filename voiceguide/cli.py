@@ -272,13 +272,16 @@ def render_options(func: Callable[..., Any]) -> Callable[..., Any]:
               help="Write a transcript beside the output (bedtime.mp3 -> bedtime.vtt); repeatable.")
 @click.option("--timeline", "timeline_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the measured timeline as JSON (the plan --json schema).")
+@click.option("--png", "picture", type=click.Path(dir_okay=False, path_type=Path),
+              help="Draw the session (timeline and waveform) as a PNG picture.")
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
 def render(routine: str, output: Path, speed: float | None, length: float | None, engine: str | None,
            voice: str | None, ambient: str | None, ambient_volume: float | None, chime: str | None,
            sleep: float | None, bells: bool, no_cache: bool, jobs: int | None, fmt: str | None,
            quality: str | None, sample_rate: int, mono: bool, loudness: float,
-           transcripts: tuple[str, ...], timeline_path: Path | None, force: bool, quiet: bool) -> None:
+           transcripts: tuple[str, ...], timeline_path: Path | None, picture: Path | None, force: bool,
+           quiet: bool) -> None:
     """Render ROUTINE (a built-in name or a file) to an audio file.
 
     MP3, WAV, FLAC, OGG (Vorbis), Opus and M4A/M4B, with chapters per section. The file is
@@ -297,7 +300,7 @@ def render(routine: str, output: Path, speed: float | None, length: float | None
         speed=speed, length=length, engine=engine, voice=voice, ambient=ambient,
         ambient_volume=ambient_volume, chime=chime, sleep=sleep or 0.0, bells=bells, format=fmt,
         quality=quality, sample_rate=sample_rate, mono=mono, loudness=loudness,
-        transcripts=transcripts, timeline_path=timeline_path, force=force, cache=not no_cache,
+        transcripts=transcripts, timeline_path=timeline_path, picture=picture, force=force, cache=not no_cache,
         jobs=jobs)
     progress = ProgressLine(enabled=None if not quiet else False)
     try:

@@ -17,7 +17,7 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 
 from .errors import VoiceguideError
-from .export.atomic import check_writable
+from .export.atomic import atomic_output, check_writable
 from .export.encode import EncodeResult, encode, resolve_format
 from .export.sidecars import sidecar_paths, write_json, write_sidecars
 from .export.tags import Tags, chapters_from_timeline
@@ -54,6 +54,7 @@ class RenderOptions:
     loudness: float = -16.0          # integrated LUFS
     transcripts: Sequence[str] = ()  # any of vtt, srt, txt: written beside the output
     timeline_path: Path | None = None
+    picture: Path | None = None      # a PNG of the timeline with the rendered waveform
     force: bool = False
     cache: bool = True
     jobs: int | None = None
@@ -91,17 +92,39 @@ def _check_outputs(output: Path, options: RenderOptions) -> None:
     except ValueError as exc:
         raise VoiceguideError(f"{output}: {exc}") from None
     targets = [output, *sidecar_paths(output, options.transcripts).values()]
-    if options.timeline_path is not None:
-        targets.append(options.timeline_path)
+    targets += [p for p in (options.timeline_path, options.picture) if p is not None]
     for target in targets:
         check_writable(target, options.force)
 
 
+class Envelope:
+    """Peak level per tenth of a second of a block stream, for the session picture."""
+
+    rate = 10.0
+
+    def __init__(self, sample_rate: int):
+        self.hop = int(sample_rate / self.rate)
+        self.peaks: list[float] = []
+        self._carry = np.zeros(0, np.float32)
+
+    def add(self, block: np.ndarray) -> None:
+        level = np.concatenate([self._carry, np.abs(block).max(axis=1)])
+        whole = len(level) // self.hop * self.hop
+        self.peaks.extend(level[:whole].reshape(-1, self.hop).max(axis=1).tolist())
+        self._carry = level[whole:]
+
+    def values(self) -> np.ndarray:
+        tail = [float(self._carry.max())] if len(self._carry) else []
+        return np.array(self.peaks + tail, np.float32)
+
+
 def _tracked(blocks: Iterator[np.ndarray], sample_rate: int, total: float, stage: str,
-             progress: Progress | None) -> Iterator[np.ndarray]:
+             progress: Progress | None, envelope: Envelope | None) -> Iterator[np.ndarray]:
     done = 0
     for block in blocks:
         done += len(block)
+        if envelope is not None:
+            envelope.add(block)
         if progress is not None:
             progress(stage, done / sample_rate, total)
         yield block
@@ -169,7 +192,8 @@ def render(routine: Routine, output: str | Path, options: RenderOptions = Render
             progress("measure", seconds, seconds)
         chapters = chapters_from_timeline(timeline, end=seconds)
         tags = Tags(title=meta.title, description=meta.description)
-        encoded = encode(_tracked(mastered.blocks(), mix.sample_rate, seconds, "encode", progress),
+        envelope = Envelope(mix.sample_rate) if options.picture is not None else None
+        encoded = encode(_tracked(mastered.blocks(), mix.sample_rate, seconds, "encode", progress, envelope),
                          output, sample_rate=mix.sample_rate, channels=mix.channels,
                          format=options.format, quality=options.quality, tags=tags,
                          chapters=chapters, force=options.force)
@@ -178,5 +202,10 @@ def render(routine: Routine, output: str | Path, options: RenderOptions = Render
     sidecars = write_sidecars(timeline, output, list(options.transcripts), force=options.force)
     if options.timeline_path is not None:
         sidecars.append(write_json(timeline, options.timeline_path, force=options.force))
+    if options.picture is not None and envelope is not None:
+        from .picture import draw_timeline
+        with atomic_output(options.picture, force=options.force) as tmp:
+            draw_timeline(timeline, tmp, envelope.values(), Envelope.rate)
+        sidecars.append(options.picture)
     return RenderResult(output, timeline, mastered.result, encoded, sidecars, warnings,
                         time.monotonic() - started)

@@ -1,0 +1,176 @@
+"""voiceguide benchmarks, printed side by side from one run.
+
+    scripts/bench                  # everything: voices, then 30- and 60-minute renders
+    scripts/bench --only voices    # just narration speed per engine
+    scripts/bench --only render --minutes 30
+
+Render numbers, per session length:
+  - voiceguide cold (empty speech cache) and warm, as a multiple of real time, and the render
+    process's peak RSS (speech workers are separate processes and reported apart);
+  - the floor: ffmpeg alone encoding the same audio (the warm render's WAV) to the same format;
+  - the pydub baseline: a straightforward AudioSegment pipeline (append speech and silences,
+    overlay a bed, normalize, export) doing the same job from the same cached speech.
+Targets (issue 5): warm 30-minute MP3 within 1.5x of the floor, at least 3x faster than pydub,
+60 minutes in at most 250 MiB peak RSS.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+PY = sys.executable
+
+# One child process per render, so peak RSS is that render's alone.
+RENDER_CHILD = r"""
+import json, resource, sys, time
+from voiceguide import load_routine
+from voiceguide.render import RenderOptions, render
+routine = load_routine(sys.argv[1])
+start = time.perf_counter()
+result = render(routine, sys.argv[2], RenderOptions(length=float(sys.argv[3]), force=True))
+wall = time.perf_counter() - start
+print(json.dumps({"wall": wall, "seconds": result.encoded.seconds,
+                  "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "workers_rss_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+                  "lufs": result.loudness.integrated_lufs if result.loudness else None}))
+"""
+
+PYDUB_CHILD = r"""
+import json, resource, sys, time
+import numpy as np
+from voiceguide.sound.ffmpeg import configure_pydub
+configure_pydub()
+from pydub import AudioSegment
+from pydub.generators import WhiteNoise
+from voiceguide import load_routine, plan
+from voiceguide.voices import Narrator
+routine = load_routine(sys.argv[1])
+start = time.perf_counter()
+with Narrator() as narrator:                      # warm cache: same speech as voiceguide's
+    timeline = plan(routine, length=float(sys.argv[3]), timer=narrator.timer())
+    session = AudioSegment.silent(duration=0, frame_rate=44100)
+    for event in timeline.events:
+        if event.kind == "say":
+            speech = narrator.speech(event.text, timeline.speed)
+            pcm = (np.clip(speech.samples, -1, 1) * 32767).astype("<i2").tobytes()
+            segment = AudioSegment(pcm, frame_rate=speech.sample_rate, sample_width=2, channels=1)
+            segment = segment.set_frame_rate(44100)
+            segment = segment + AudioSegment.silent(duration=max(0, event.duration * 1000 - len(segment)), frame_rate=44100)
+        else:
+            segment = AudioSegment.silent(duration=event.duration * 1000, frame_rate=44100)
+        session = session.append(segment, crossfade=0)
+    session = session.set_channels(2)
+    bed = WhiteNoise().to_audio_segment(duration=len(session)).low_pass_filter(300).set_channels(2) - 30
+    mixed = bed.overlay(session)
+    mixed = mixed.apply_gain(-16.0 - mixed.dBFS - 3)
+    mixed.export(sys.argv[2], format=sys.argv[2].rsplit(".", 1)[1], parameters=["-q:a", "4"])
+wall = time.perf_counter() - start
+print(json.dumps({"wall": wall, "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def long_routine(folder: Path, seconds: float) -> Path:
+    """Built-in routines back to back, topped up with desk breaks, until the planned length
+    just reaches `seconds`: a real session that `--length` can fit exactly."""
+    from voiceguide.library import builtin_names, builtin_text
+    from voiceguide.script.parse import parse_routine
+    from voiceguide.timeline import plan
+
+    head = '+++\ntitle = "Benchmark session"\nambient = "brown"\n+++\n'
+    bodies = {name: builtin_text(name).split("+++", 2)[2] for name in builtin_names()}
+    parts: list[str] = []
+    names = iter(builtin_names())
+    while True:
+        total = plan(parse_routine(head + "".join(parts), "bench")).total if parts else 0.0
+        if total >= seconds:
+            break
+        name = next(names, None) if total < seconds - 20 * 60 else None
+        name = name or "desk-break"
+        parts.append(f"\n# {name}\n\n{bodies[name]}\n")
+    path = folder / f"session-{int(seconds)}.routine.md"
+    path.write_text(head + "".join(parts))
+    return path
+
+
+def child(code: str, *args: str, env: dict[str, str]) -> dict:
+    out = subprocess.run([PY, "-c", code, *args], env=env, capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        raise SystemExit(f"benchmark child failed:\n{out.stderr[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def ffmpeg_floor(wav: Path, fmt: str, folder: Path) -> float:
+    from imageio_ffmpeg import get_ffmpeg_exe
+
+    codec = {"mp3": ["-codec:a", "libmp3lame", "-q:a", "4"]}[fmt]
+    start = time.perf_counter()
+    subprocess.run([get_ffmpeg_exe(), "-v", "error", "-y", "-i", str(wav), *codec, str(folder / f"floor.{fmt}")],
+                   check=True)
+    return time.perf_counter() - start
+
+
+def bench_render(minutes: list[int], with_pydub: bool) -> list[dict]:
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="voiceguide-bench-") as tmp:
+        folder = Path(tmp)
+        for m in minutes:
+            env = dict(os.environ, VOICEGUIDE_CACHE_DIR=str(folder / f"cache-{m}"))
+            routine = long_routine(folder, m * 60)
+            length = str(m * 60)
+            cold = child(RENDER_CHILD, str(routine), str(folder / "cold.mp3"), length, env=env)
+            warm = child(RENDER_CHILD, str(routine), str(folder / "warm.mp3"), length, env=env)
+            wav = child(RENDER_CHILD, str(routine), str(folder / "warm.wav"), length, env=env)
+            floor = ffmpeg_floor(folder / "warm.wav", "mp3", folder)
+            pydub = child(PYDUB_CHILD, str(routine), str(folder / "pydub.mp3"), length, env=env) if with_pydub else None
+            rows.append({"minutes": m, "cold": cold, "warm": warm, "warm_wav": wav, "floor": floor, "pydub": pydub})
+            print(format_render_row(rows[-1]), flush=True)
+    return rows
+
+
+def format_render_row(r: dict) -> str:
+    seconds = r["warm"]["seconds"]
+    x = lambda wall: seconds / wall  # noqa: E731  (times faster than real time)
+    line = (f"{r['minutes']:>3} min MP3 | cold {r['cold']['wall']:6.1f}s ({x(r['cold']['wall']):5.1f}x rt) | "
+            f"warm {r['warm']['wall']:6.1f}s ({x(r['warm']['wall']):5.1f}x rt), peak RSS "
+            f"{r['warm']['rss_mib']:.0f} MiB (cold {r['cold']['rss_mib']:.0f}, speech workers "
+            f"{r['cold']['workers_rss_mib']:.0f}) | WAV warm {r['warm_wav']['wall']:6.1f}s | "
+            f"ffmpeg-only floor {r['floor']:6.1f}s -> warm/floor {r['warm']['wall'] / r['floor']:.2f}")
+    if r["pydub"]:
+        line += (f" | pydub {r['pydub']['wall']:6.1f}s, {r['pydub']['rss_mib']:.0f} MiB -> "
+                 f"{r['pydub']['wall'] / r['warm']['wall']:.1f}x slower than voiceguide warm")
+    return line
+
+
+def bench_voices() -> None:
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import bench_voices
+
+    texts, pronounce = bench_voices.routine_texts("hand-massage")
+    print(f"Narration speed, hand-massage ({len(texts)} sentences), seconds of speech per second:")
+    print(bench_voices.format_results(bench_voices.bench(texts, pronounce=pronounce)), flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", choices=("voices", "render"))
+    parser.add_argument("--minutes", default="30,60", help="render lengths to try (default 30,60)")
+    parser.add_argument("--no-pydub", action="store_true", help="skip the (slow) pydub baseline")
+    args = parser.parse_args()
+    if args.only in (None, "voices"):
+        bench_voices()
+    if args.only in (None, "render"):
+        print("Render (long session fitted with --length, brown bed, -16 LUFS, MP3 VBR q4):", flush=True)
+        bench_render([int(m) for m in args.minutes.split(",")], not args.no_pydub)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
