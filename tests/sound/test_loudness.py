@@ -84,3 +84,15 @@ def test_detector_reports_frames_with_a_fixed_lag():
     env = np.concatenate([d.process(x[:300]), d.process(x[300:]), d.flush()])
     assert len(env) == 1000 + d.lag
     assert int(np.argmax(env)) == 500 + d.lag
+
+
+@pytest.mark.parametrize("sr", [8000, 44100])
+def test_meter_state_is_flushed_in_silence(sr):
+    """Speech over a silent bed leaves long digital silence; the K-weighting state must not
+    decay into denormal numbers (which made measuring 10x slower)."""
+    meter = LoudnessMeter(sr, 2)
+    meter.add(np.random.default_rng(0).standard_normal((sr, 2)) * 0.1)
+    for _ in range(40):
+        meter.add(np.zeros((8192, 2)))
+    assert not meter._zi.any()
+    assert np.isfinite(meter.integrated())

@@ -21,6 +21,7 @@ from scipy import signal
 from scipy.ndimage import maximum_filter1d
 
 ABSOLUTE_GATE = -70.0
+_SUBBLOCK = 16384   # frames per filter call: state is flushed in between (see _add)
 RELATIVE_GATE = -10.0
 OVERSAMPLE = 4
 _TAPS_PER_PHASE = 12
@@ -85,10 +86,19 @@ class LoudnessMeter:
         x = np.asarray(block, np.float64)
         if x.ndim == 1:
             x = x[:, None]
-        if not len(x):
-            return
-        y, self._zi = signal.sosfilt(self._sos, x, axis=0, zi=self._zi)
-        sq = np.einsum("ij,ij->i", y, y)  # sum over channels of squares, per frame
+        for i in range(0, len(x), _SUBBLOCK):
+            self._add(x[i:i + _SUBBLOCK])
+
+    def _add(self, x: np.ndarray) -> None:
+        if not x.any() and not self._zi.any():
+            sq = np.zeros(len(x))          # digital silence in, silence out: skip the filter
+        else:
+            y, zi = signal.sosfilt(self._sos, x, axis=0, zi=self._zi)
+            # After speech stops over a silent bed the filter state decays towards zero and
+            # would reach denormal numbers (100x slower arithmetic). Flush it long before.
+            zi[np.abs(zi) < 1e-30] = 0.0
+            self._zi = zi
+            sq = np.einsum("ij,ij->i", y, y)  # sum over channels of squares, per frame
         start, pos = self._frames, 0
         end = start + len(sq)
         while self._next_edge <= end:
