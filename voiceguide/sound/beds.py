@@ -75,8 +75,8 @@ class _FilteredNoise(ChunkedSource):
     def __init__(self, sample_rate: int, channels: int, seed: int, name: str, sos: np.ndarray | None):
         super().__init__(sample_rate, channels)
         self._rng = _rng(seed, name)
-        self._sos = sos
-        self._zi = None if sos is None else np.zeros((sos.shape[0], 2, channels))
+        self._sos = None if sos is None else sos.astype(np.float32)   # float32: it is noise
+        self._zi = None if sos is None else np.zeros((sos.shape[0], 2, channels), np.float32)
 
     def _generate(self, frames: int) -> np.ndarray:
         x = _noise(self._rng, (frames, self.channels))
@@ -150,11 +150,15 @@ class Drone(ChunkedSource):
         theta = np.mod(self._phase0 + self._w * start, 2 * math.pi)
         a0, a1 = self._level(start), self._level(start + frames)
         c, s = np.cos(theta), np.sin(theta)
-        # sin(theta + wk) = sin(wk) cos(theta) + cos(wk) sin(theta); amplitude ramps linearly.
-        m0 = (self._sin * (c * a0).astype(np.float32) + self._cos * (s * a0).astype(np.float32))
-        m1 = (self._sin * (c * (a1 - a0)).astype(np.float32)
-              + self._cos * (s * (a1 - a0)).astype(np.float32))
-        return m0 @ self._mix + self._ramp * (m1 @ self._mix)
+        # sin(theta + wk) = sin(wk) cos(theta) + cos(wk) sin(theta), amplitude ramping linearly
+        # from a0 to a1 over the chunk; folded into (oscillators x channels) weight matrices
+        # so each chunk is four small matrix products.
+        def weights(scale: np.ndarray) -> np.ndarray:
+            return (self._mix * scale[:, None]).astype(np.float32)
+
+        steady = self._sin @ weights(c * a0) + self._cos @ weights(s * a0)
+        ramp = self._sin @ weights(c * (a1 - a0)) + self._cos @ weights(s * (a1 - a0))
+        return steady + self._ramp * ramp
 
 
 class Ocean(ChunkedSource):
@@ -179,8 +183,10 @@ class Ocean(ChunkedSource):
         rumble = np.array([[1.0 - p, -(1.0 - p), 0.0, 1.0, -(p + hp), p * hp]])
         self._low = np.vstack([rumble, signal.butter(2, 600, "lowpass", fs=sr, output="sos")])
         self._high = signal.butter(1, [1200, min(6000, 0.45 * sr)], "bandpass", fs=sr, output="sos")
-        self._zl = np.zeros((self._low.shape[0], 2, channels))
-        self._zh = np.zeros((self._high.shape[0], 2, channels))
+        # float32 filtering: it is noise, and float64 temporaries would double the cost.
+        self._low, self._high = self._low.astype(np.float32), self._high.astype(np.float32)
+        self._zl = np.zeros((self._low.shape[0], 2, channels), np.float32)
+        self._zh = np.zeros((self._high.shape[0], 2, channels), np.float32)
         self._waves: list[tuple[float, float, float, float]] = []  # start, rise, fall, height
         self._next_wave = -6.0
         self._delay = np.array([0.0, 0.3][:channels])
@@ -216,7 +222,8 @@ class Ocean(ChunkedSource):
         n = _noise(self._noise, (frames, 2 * self.channels))
         low, self._zl = signal.sosfilt(self._low, n[:, :self.channels], axis=0, zi=self._zl)
         high, self._zh = signal.sosfilt(self._high, n[:, self.channels:], axis=0, zi=self._zh)
-        return (low * (0.12 + 0.88 * env) + 0.05 * high * (0.03 + 0.97 * env * env)).astype(np.float32)
+        f = np.float32
+        return low * (f(0.12) + f(0.88) * env) + high * (f(0.0015) + f(0.0485) * env * env)
 
 
 class FileBed:
