@@ -44,7 +44,10 @@ def edge_fades(x: np.ndarray, frames: int) -> np.ndarray:
 def prepare_clip(samples: np.ndarray, rate: int, target_rate: int, *,
                  level_lufs: float | None = SPEECH_LUFS, fade: float = EDGE_FADE) -> np.ndarray:
     """Engine output -> float32 mono clip ready to be added into the mix."""
-    x = np.asarray(samples, np.float64)
+    raw = np.asarray(samples)
+    x = raw.astype(np.float64)
+    if np.issubdtype(raw.dtype, np.integer):          # PCM straight from an engine
+        x /= float(np.iinfo(raw.dtype).max) + 1.0
     if x.ndim == 2:
         x = x.mean(axis=1)
     if not len(x):

@@ -1,0 +1,44 @@
+import numpy as np
+import pytest
+
+from voiceguide.sound.clips import ClipCache, prepare_clip
+from voiceguide.sound.loudness import clip_loudness
+from voiceguide.sound.testing import SyntheticVoice
+
+
+def test_clip_is_resampled_levelled_dc_free_and_faded():
+    x, sr = SyntheticVoice(sample_rate=16000, dc=0.3, level=0.2)("A sentence of some length here.")
+    y = prepare_clip(x, sr, 44100)
+    assert y.dtype == np.float32
+    assert len(y) == pytest.approx(len(x) * 44100 / 16000, abs=2)
+    assert clip_loudness(y, 44100) == pytest.approx(-20.0, abs=0.1)
+    assert abs(float(y.mean())) < 1e-3
+    assert y[0] == pytest.approx(0, abs=1e-3) and y[-1] == pytest.approx(0, abs=1e-3)
+
+
+def test_integer_pcm_and_stereo_input():
+    x, sr = SyntheticVoice()("Hello there.")
+    pcm = np.round(np.stack([x, x], axis=1) * 32767).astype(np.int16)
+    y = prepare_clip(pcm, sr, sr)
+    z = prepare_clip(x, sr, sr)
+    assert np.allclose(y, z, atol=2e-3)
+
+
+def test_silent_clip_stays_silent_and_bad_samples_fail():
+    assert not prepare_clip(np.zeros(1000, np.float32), 22050, 44100).any()
+    assert len(prepare_clip(np.zeros(0, np.float32), 22050, 44100)) == 0
+    with pytest.raises(ValueError, match="NaN"):
+        prepare_clip(np.array([0.0, np.nan]), 22050, 22050)
+
+
+def test_cache_is_bounded():
+    loads = []
+    cache = ClipCache(lambda t: loads.append(t) or np.zeros(1000, np.float32), max_bytes=12_000)
+    for t in "abcabc":
+        cache(t)
+    assert loads == list("abc")          # three 4 kB clips fit: each prepared once
+    for i in range(10):
+        cache(str(i))
+    assert cache._bytes <= 12_000        # older clips were evicted
+    cache("a")
+    assert loads[-1] == "a"
