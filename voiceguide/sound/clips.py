@@ -41,6 +41,15 @@ def edge_fades(x: np.ndarray, frames: int) -> np.ndarray:
     return x
 
 
+def fade_out(x: np.ndarray, frames: int) -> np.ndarray:
+    """Raised-cosine fade-out over the last `frames` frames (in place, returns x): for a
+    clip cut short, whose start is already faded in."""
+    k = min(frames, len(x))
+    if k > 0:
+        x[len(x) - k:] *= (0.5 + 0.5 * np.cos(np.pi * (np.arange(k) + 0.5) / k)).astype(x.dtype)
+    return x
+
+
 def prepare_clip(samples: np.ndarray, rate: int, target_rate: int, *,
                  level_lufs: float | None = SPEECH_LUFS, fade: float = EDGE_FADE) -> np.ndarray:
     """Engine output -> float32 mono clip ready to be added into the mix."""

@@ -19,7 +19,7 @@ from ..timeline import BREATHE_IN_CUE, BREATHE_OUT_CUE, Timeline
 from .beds import BED_LUFS, bed
 from .blocks import DEFAULT_BLOCK, db_to_gain
 from .chimes import ChimeSet, Sound, chime_set
-from .clips import EDGE_FADE, SPEECH_LUFS, ClipCache, edge_fades, prepare_clip
+from .clips import EDGE_FADE, SPEECH_LUFS, ClipCache, fade_out, prepare_clip
 from .envelopes import BedFades, Ducker, seconds_to_frame
 from .loudness import clip_loudness
 
@@ -73,6 +73,7 @@ class Placement:
     limit: int
     gain: float = 1.0
     nominal: int = 0        # frames the timeline planned for it (speech)
+    cue: bool = False       # a breathing cue (its length is the clip's, not an event's)
 
 
 @dataclass
@@ -121,9 +122,7 @@ class Mix:
         for p in self.placements:
             if p.kind != "speech":
                 continue
-            frames = p.nominal
-            if p.key in (BREATHE_IN_CUE, BREATHE_OUT_CUE):
-                frames = min(p.limit, len(self._cache(p.key)))
+            frames = min(p.limit, len(self._cache(p.key))) if p.cue else p.nominal
             spans.append((p.start / sr, (p.start + frames) / sr))
         return tuple(spans)
 
@@ -138,19 +137,19 @@ class Mix:
     def _place(self) -> list[Placement]:
         sr = self.sample_rate
         f = lambda t: seconds_to_frame(t, sr)  # noqa: E731
-        speech: list[tuple[int, str, int]] = []   # start, text, nominal frames
+        speech: list[tuple[int, str, int, bool]] = []   # start, text, nominal frames, cue
         chimes: list[Placement] = []
         c = self.chimes
         for event in self.timeline.events:
             if event.kind == "say" and event.text.strip():
-                speech.append((f(event.start), event.text, f(event.end) - f(event.start)))
+                speech.append((f(event.start), event.text, f(event.end) - f(event.start), False))
             elif event.kind == "breathe" and isinstance(event.step, Breathe):
                 b = event.step
                 for i in range(b.count):
                     t_in = event.start + i * (b.inhale + b.exhale)
-                    speech.append((f(t_in), BREATHE_IN_CUE, f(t_in + b.inhale) - f(t_in)))
-                    speech.append((f(t_in + b.inhale), BREATHE_OUT_CUE,
-                                   f(t_in + b.inhale + b.exhale) - f(t_in + b.inhale)))
+                    t_out, t_end = t_in + b.inhale, t_in + b.inhale + b.exhale
+                    speech.append((f(t_in), BREATHE_IN_CUE, f(t_out) - f(t_in), True))
+                    speech.append((f(t_out), BREATHE_OUT_CUE, f(t_end) - f(t_out), True))
             elif event.kind == "chime":
                 if isinstance(event.step, Hold) and c.soft is not None:
                     chimes.append(Placement(f(event.start), "chime", "soft", len(c.soft.samples),
@@ -166,11 +165,11 @@ class Mix:
                                     self._chime_gain(c.end, c.start_end_lu)))
         speech.sort(key=lambda s: s[0])
         placements = []
-        for i, (start, text, nominal) in enumerate(speech):
+        for i, (start, text, nominal, cue) in enumerate(speech):
             # A clip may run past its event (e.g. the plan used estimated durations) but is
             # cut, with a fade, where the next speech starts or the session ends.
             nxt = speech[i + 1][0] if i + 1 < len(speech) else self.frames
-            placements.append(Placement(start, "speech", text, max(0, nxt - start), 1.0, nominal))
+            placements.append(Placement(start, "speech", text, max(0, nxt - start), 1.0, nominal, cue))
         placements.extend(chimes)
         placements = [p for p in placements if p.start < self.frames]
         placements.sort(key=lambda p: (p.start, p.kind))
@@ -190,7 +189,7 @@ class Mix:
                                      f"planned end: {p.key[:40]!r}")
         limit = min(p.limit, self.frames - p.start)
         if len(x) > limit:
-            x = edge_fades(x[:limit].copy(), int(EDGE_FADE * self.sample_rate))
+            x = fade_out(x[:limit].copy(), int(EDGE_FADE * self.sample_rate))
         return x * np.float32(p.gain) if p.gain != 1.0 else x
 
     def bed_gain_curve(self, start: int, frames: int) -> np.ndarray:
