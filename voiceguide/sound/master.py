@@ -6,8 +6,8 @@ and feeds a streaming BS.1770 meter; pass 2 renders it again, applies the gain a
 the gained program would exceed the ceiling, a look-ahead true-peak limiter, while the
 encoder consumes the blocks. The measurement is exact (bed, chimes, ducking and gating all
 included, nothing modelled), memory stays flat, and no temporary hour-long file is needed.
-If the limiter has real work to do (it lowers loudness a little), one extra measuring pass
-of the limited output corrects the gain.
+If the limiter has real work to do (it lowers loudness a little), extra measuring passes of
+the limited output correct the gain (one, for ordinary speech).
 """
 from __future__ import annotations
 
@@ -204,15 +204,16 @@ class Mastered:
                 slope = min(max(slope, 0.2), 1.0)
             self.gain_db = min(self.gain_db + (target - got) / slope, self.options.max_gain_db)
 
-    def _render(self) -> Iterator[np.ndarray]:
+    def _render(self, block_frames: int | None = None) -> Iterator[np.ndarray]:
+        block_frames = block_frames or self.block_frames
         gain = np.float32(db_to_gain(self.gain_db))
         if not self.limiting:
-            for block in self.program.blocks(self.block_frames):
+            for block in self.program.blocks(block_frames):
                 yield block * gain
             return
         ceiling = self.options.true_peak_db - LIMIT_MARGIN_DB
         limiter = TruePeakLimiter(self.sample_rate, self.channels, ceiling)
-        for block in self.program.blocks(self.block_frames):
+        for block in self.program.blocks(block_frames):
             out = limiter.process(block * gain)
             if len(out):
                 yield out
@@ -230,14 +231,14 @@ class Mastered:
         no time is spent metering while the encoder runs; with limiting, or `verify`, the
         output is measured as it streams."""
         if not (self.limiting or self.verify):
-            yield from self._render()
+            yield from self._render(block_frames)
             b = self.before
             self.result = Measurement(b.integrated_lufs + self.gain_db, b.true_peak_db + self.gain_db,
                                       b.sample_peak_db + self.gain_db, b.seconds)
             return
         loud = LoudnessMeter(self.sample_rate, self.channels)
         peaks = PeakMeter(self.channels)
-        for block in self._render():
+        for block in self._render(block_frames):
             loud.add(block)
             peaks.add(block)
             yield block
