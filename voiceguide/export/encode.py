@@ -271,7 +271,7 @@ def _write_ffmpeg(tmp: Path, blocks, fmt: Format, sample_rate: int, channels: in
         except BaseException as exc:
             proc.kill()
             proc.wait()
-            if isinstance(exc, (BrokenPipeError, OSError)) and not isinstance(exc, FileNotFoundError):
+            if isinstance(exc, BrokenPipeError):     # ffmpeg quit: say why, not "broken pipe"
                 raise EncodeError(f"ffmpeg stopped while encoding {fmt.name}:\n{_tail(err)}") from exc
             raise
         finally:
