@@ -127,9 +127,11 @@ class Mix:
         return tuple(spans)
 
     def _chime_gain(self, sound: Sound, lu: float) -> float:
+        """Gain putting a chime `lu` below the voice, judged on its first second (the strike
+        is what is heard as its loudness; a long tail would otherwise make a bowl too loud)."""
         key = f"{sound.name}/{lu}"
         if key not in self._chime_gains:
-            measured = clip_loudness(sound.samples, sound.sample_rate)
+            measured = clip_loudness(sound.samples[:sound.sample_rate], sound.sample_rate)
             target = self.options.speech_lufs + lu
             self._chime_gains[key] = db_to_gain(target - measured) if np.isfinite(measured) else 1.0
         return self._chime_gains[key]
