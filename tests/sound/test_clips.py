@@ -42,3 +42,25 @@ def test_cache_is_bounded():
     assert cache._bytes <= 12_000        # older clips were evicted
     cache("a")
     assert loads[-1] == "a"
+
+
+def vowels(sr=22050, seconds=2.0):
+    """Voiced, vowel-like sound: harmonics of 140 Hz under a syllable envelope (PLR ~ 11 dB)."""
+    t = np.arange(int(seconds * sr)) / sr
+    tone = sum(np.sin(2 * np.pi * 140 * k * t + k) / k for k in range(1, 12))
+    return (0.1 * tone * (0.3 + 0.7 * np.abs(np.sin(np.pi * 3 * t)))).astype(np.float32), sr
+
+
+def test_speech_transients_are_held_to_the_peak_to_loudness_ratio():
+    from voiceguide.sound.clips import SPEECH_PLR
+    from voiceguide.sound.loudness import true_peak
+    x, sr = vowels()
+    clicked = x.copy()
+    k = np.arange(200)
+    clicked[5000:5200] += 0.9 * np.sin(2 * np.pi * 3000 * k / sr) * np.hanning(200)   # a plosive
+    y = prepare_clip(clicked, sr, sr)
+    assert 20 * np.log10(true_peak(y)) <= -20.0 + SPEECH_PLR + 0.3     # the click is shaved
+    assert clip_loudness(y, sr) == pytest.approx(-20.0, abs=0.1)       # the level is kept
+    plain = prepare_clip(x, sr, sr)
+    assert np.allclose(y[:4000], plain[:4000], atol=0.02)              # the rest is untouched
+    assert np.allclose(y[20000:], plain[20000:], atol=0.02)           # (after the release)

@@ -4,7 +4,8 @@ import pytest
 from scipy import signal
 
 from voiceguide.sound.blocks import collect
-from voiceguide.sound.master import MasterOptions, TruePeakLimiter, master, measure
+from voiceguide.sound.limiter import TruePeakLimiter
+from voiceguide.sound.master import MasterOptions, master, measure
 from voiceguide.sound.mix import mix
 
 SR = 44100

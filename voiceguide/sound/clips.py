@@ -16,9 +16,12 @@ import numpy as np
 from scipy import signal
 
 from .blocks import db_to_gain
+from .limiter import limit
 from .loudness import clip_loudness
 
 SPEECH_LUFS = -20.0       # voice level in the mix, before mastering
+SPEECH_PLR = 15.0         # dB: clip true peaks held about this far above the clip loudness
+                          # (-16 LUFS with -1 dBTP leaves the finished program 15 dB)
 MAX_LEVEL_CHANGE = 20.0   # dB; a near-silent clip is not blown up to speech level
 EDGE_FADE = 0.010
 
@@ -51,8 +54,14 @@ def fade_out(x: np.ndarray, frames: int) -> np.ndarray:
 
 
 def prepare_clip(samples: np.ndarray, rate: int, target_rate: int, *,
-                 level_lufs: float | None = SPEECH_LUFS, fade: float = EDGE_FADE) -> np.ndarray:
-    """Engine output -> float32 mono clip ready to be added into the mix."""
+                 level_lufs: float | None = SPEECH_LUFS, fade: float = EDGE_FADE,
+                 plr: float | None = SPEECH_PLR) -> np.ndarray:
+    """Engine output -> float32 mono clip ready to be added into the mix.
+
+    `plr` (peak-to-loudness ratio) tames the odd plosive or click a speech engine produces:
+    such a transient can sit 20 dB above the voice's loudness, and left alone it would
+    force the master limiter to pull the whole mix down around it (and cost extra measuring
+    passes). Here the true-peak limiter shaves just those transients, clip by clip."""
     raw = np.asarray(samples)
     x = raw.astype(np.float64)
     if np.issubdtype(raw.dtype, np.integer):          # PCM straight from an engine
@@ -72,7 +81,23 @@ def prepare_clip(samples: np.ndarray, rate: int, target_rate: int, *,
         if math.isfinite(measured):
             change = max(-MAX_LEVEL_CHANGE, min(MAX_LEVEL_CHANGE, level_lufs - measured))
             x = x * db_to_gain(change)
-    return edge_fades(x.astype(np.float32), int(round(fade * target_rate)))
+            if plr is not None:
+                x = _hold_peaks(x, target_rate, measured + change, plr)
+    return edge_fades(np.asarray(x, np.float32), int(round(fade * target_rate)))
+
+
+def _hold_peaks(x: np.ndarray, rate: int, level: float, plr: float) -> np.ndarray:
+    """Limit true peaks to `level + plr` while keeping the clip at `level`: a loud click
+    inflates the measured loudness, so shaving it lowers the level; restore it and shave
+    again (twice is plenty), ending on a limiting pass so the ceiling holds."""
+    ceiling = min(level + plr, -1.0)
+    x = limit(x, rate, ceiling)
+    for _ in range(2):
+        after = clip_loudness(x, rate)
+        if not math.isfinite(after) or level - after < 0.05:
+            break
+        x = limit(x * db_to_gain(min(level - after, 6.0)), rate, ceiling)
+    return x
 
 
 class ClipCache:
