@@ -193,6 +193,7 @@ def test_cli_render_writes_audio_and_sidecars(routine, tmp_path):
     (["--voice", "/no/such/voice.onnx"], "voice"),
     (["--ambient", "missing.ogg"], "neither a bed"),
     (["--format", "wma"], "Invalid value for '--format'"),
+    (["--quality", "11"], "quality"),
 ])
 def test_cli_render_errors_are_clean(routine, tmp_path, args, message):
     out = tmp_path / "x.mp3"

@@ -18,7 +18,7 @@ import numpy as np
 
 from .errors import VoiceguideError
 from .export.atomic import atomic_output, check_writable
-from .export.encode import EncodeResult, encode, resolve_format
+from .export.encode import EncodeResult, encode, quality_args, resolve_format
 from .export.sidecars import sidecar_paths, write_json, write_sidecars
 from .export.tags import Tags, chapters_from_timeline
 from .script.model import Routine
@@ -88,7 +88,7 @@ def resolve_ambient(name: str, routine: Routine) -> str:
 def _check_outputs(output: Path, options: RenderOptions) -> None:
     """Fail before any work if an output exists (without force) or a format is unknown."""
     try:
-        resolve_format(output, options.format)
+        quality_args(resolve_format(output, options.format), options.quality)
     except ValueError as exc:
         raise VoiceguideError(f"{output}: {exc}") from None
     targets = [output, *sidecar_paths(output, options.transcripts).values()]
