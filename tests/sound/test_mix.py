@@ -192,3 +192,28 @@ def test_mix_is_a_program():
     from voiceguide.sound.blocks import Program
     tl = plan(routine(("A", (Say("Hi.", 1),))), timer=SyntheticVoice().timer)
     assert isinstance(mix(tl, SyntheticVoice()), Program)
+
+
+def test_render_from_any_frame_matches_blocks(timeline, voice):
+    m, x = render(timeline, voice, ambient="ocean", start_bell=True, end_bell=True)
+    rng = np.random.default_rng(3)
+    for start in [0, 1, *rng.integers(0, m.frames, 6).tolist(), m.frames - 100]:
+        n = int(rng.integers(1, 3 * SR))
+        got = m.render(start, n)
+        assert np.array_equal(got, x[start:start + n]), start
+    # A caller keeping its own bed reader renders the session piece by piece.
+    bed = m.bed_source()
+    pieces, pos = [], 0
+    for n in rng.integers(1, 9000, 10_000):
+        if pos >= m.frames:
+            break
+        pieces.append(m.render(pos, int(n), bed))
+        pos += len(pieces[-1])
+    assert np.array_equal(np.concatenate(pieces), x)
+    assert m.render(m.frames, 10).shape == (0, 2)
+
+
+def test_voice_is_the_mix_without_its_bed(timeline, voice):
+    m, x = render(timeline, voice, ambient="none", channels=1)
+    for start in (0, frames(3.3, SR), m.frames - 5000):
+        assert np.array_equal(m.voice(start, 7000)[:len(x) - start], x[start:start + 7000, 0])

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
-from scipy import signal
+from .lazy import signal
 
 from .blocks import BlockSource, ChunkedSource, Silence, db_to_gain
 from .ffmpeg import decode_stream

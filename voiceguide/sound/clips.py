@@ -13,7 +13,7 @@ from fractions import Fraction
 from typing import Callable
 
 import numpy as np
-from scipy import signal
+from .lazy import signal
 
 from .blocks import db_to_gain
 from .limiter import limit

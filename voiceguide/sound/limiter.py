@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.ndimage import maximum_filter1d
+from .lazy import ndimage
 
 from .blocks import db_to_gain
 from .loudness import TruePeakDetector
@@ -74,7 +74,7 @@ class TruePeakLimiter:
         first = self._req_start + sp               # absolute frame of the first decided j
         if np.any(r > 0) or self._e_prev > 1e-6:
             size = w + 2 * sp                      # odd
-            a = maximum_filter1d(r, size=size)[(size - 1) // 2:(size - 1) // 2 + count]
+            a = ndimage.maximum_filter1d(r, size=size)[(size - 1) // 2:(size - 1) // 2 + count]
             # Exponential recovery in dB, e[k] = max(a[k], beta * e[k-1]), in closed form:
             # e[k] = beta^k * max(beta * e[-1], max_{i<=k} a[i] / beta^i), done in logs.
             k = np.arange(count)

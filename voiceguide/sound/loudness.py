@@ -13,12 +13,12 @@ level of interest are not oversampled at all, which makes it cheap on quiet prog
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import signal
-from scipy.ndimage import maximum_filter1d
+from .lazy import ndimage, signal
 
 ABSOLUTE_GATE = -70.0
 _SUBBLOCK = 16384   # frames per filter call: state is flushed in between (see _add)
@@ -158,15 +158,14 @@ def integrated_loudness(samples: np.ndarray, sample_rate: int) -> float:
     return meter.integrated()
 
 
-def _interpolator() -> np.ndarray:
-    """48-tap 4x interpolation low-pass (BS.1770-4 Annex 2 uses a filter of this order)."""
+@functools.cache
+def _interpolator() -> tuple[np.ndarray, float]:
+    """48-tap 4x interpolation low-pass (BS.1770-4 Annex 2 uses a filter of this order), and
+    the largest factor by which an interpolated point can exceed the sample peak around it.
+    Designed on first use (scipy is imported lazily, see lazy.py)."""
     h = signal.firwin(OVERSAMPLE * _TAPS_PER_PHASE, 0.9 / OVERSAMPLE, window=("kaiser", 6.0))
-    return h * OVERSAMPLE  # unity gain for each polyphase branch
-
-
-_H = _interpolator()
-# Largest factor by which an interpolated point can exceed the sample peak around it.
-OVERSHOOT_BOUND = float(max(np.abs(_H[p::OVERSAMPLE]).sum() for p in range(OVERSAMPLE)))
+    h = h * OVERSAMPLE  # unity gain for each polyphase branch
+    return h, float(max(np.abs(h[p::OVERSAMPLE]).sum() for p in range(OVERSAMPLE)))
 
 
 class TruePeakDetector:
@@ -201,27 +200,28 @@ class TruePeakDetector:
 
     def _envelope(self, ext: np.ndarray, n: int) -> np.ndarray:
         t = _TAPS_PER_PHASE
+        h, bound = _interpolator()
         # Output frame i (0..n-1) is absolute frame (block_start - lag + i), located at
         # ext index t + i. Its interpolated neighbours use ext[t+i-6 .. t+i+6].
-        if not n or _peak(ext) * OVERSHOOT_BOUND <= self.threshold:
+        if not n or _peak(ext) * bound <= self.threshold:
             return np.zeros(n, np.float32)   # nothing here can reach the threshold
         absx = _frame_peaks(ext)
         env = absx[t:t + n].astype(np.float32)
         # Fast path: an interpolated point near frame i is built from frames i-6..i+6, so
-        # their sample peak times OVERSHOOT_BOUND bounds it; skip frames that cannot matter.
-        local = maximum_filter1d(absx, size=t + 1)[t:t + n]
-        need = local * OVERSHOOT_BOUND > self.threshold
+        # their sample peak times `bound` bounds it; skip frames that cannot matter.
+        local = ndimage.maximum_filter1d(absx, size=t + 1)[t:t + n]
+        need = local * bound > self.threshold
         if not need.any():
             return env
         lo = max(int(np.argmax(need)) - t, 0)
         hi = min(n - int(np.argmax(need[::-1])) + t, n)
         seg = ext[lo:hi + 2 * t]  # enough context on both sides of frames lo..hi
-        up = signal.upfirdn(_H, seg, up=OVERSAMPLE, axis=0)
+        up = signal.upfirdn(h, seg, up=OVERSAMPLE, axis=0)
         # Frame i sits at seg index q = t + (i - lo).
         a = _frame_peaks(up)
         # up[k] sits at input position (k - 23.5) / 4, so the four points within half a frame
         # of seg index q are k = 4q + 22 .. 4q + 25.
-        offset = len(_H) // 2
+        offset = len(h) // 2
         idx = (np.arange(hi - lo)[:, None] + t) * OVERSAMPLE + offset + np.arange(-2, 2)[None, :]
         tp = a[idx].max(axis=1)
         env[lo:hi] = np.maximum(env[lo:hi], tp)

@@ -5,6 +5,11 @@ demand from what overlaps it (the bed's next frames, the speech and chime placem
 sound in it, the ducking and fade gains at its frames), so memory stays flat for an hour
 and `blocks()` can be called again to render the same samples (mastering measures first,
 then renders again). Nothing depends on the block size.
+
+`render(start, frames)` renders any stretch on its own, the same samples `blocks()` gives
+there: live play moves around the session (skip, repeat, a longer hold) and keeps its own
+bed reader running, so it asks for the voice (`voice()`) and the bed's gain
+(`bed_gain_curve()`) at whatever frame it has reached.
 """
 from __future__ import annotations
 
@@ -17,7 +22,7 @@ import numpy as np
 from ..script.model import Breathe, Chime, Hold
 from ..timeline import BREATHE_IN_CUE, BREATHE_OUT_CUE, Timeline
 from .beds import BED_LUFS, bed
-from .blocks import DEFAULT_BLOCK, db_to_gain
+from .blocks import DEFAULT_BLOCK, BlockSource, db_to_gain
 from .chimes import ChimeSet, Sound, chime_set
 from .clips import EDGE_FADE, SPEECH_LUFS, ClipCache, fade_out, prepare_clip
 from .envelopes import BedFades, Ducker, seconds_to_frame
@@ -88,7 +93,7 @@ class Mix:
         o = self.options
         self.sample_rate, self.channels = o.sample_rate, o.channels
         self.chimes: ChimeSet = chime_set(o.chime, o.sample_rate)
-        self._bed = bed(o.ambient, o.sample_rate, o.channels, o.seed)   # fails early on a bad name
+        self._bed = self._open_bed()   # fails early on a bad name
         self._chime_gains: dict[str, float] = {}
         self.warnings: list[str] = []
         self._overran: set[str] = set()
@@ -100,6 +105,14 @@ class Mix:
         self.duration = end
         self.frames = seconds_to_frame(end, o.sample_rate)
         self.placements = self._place()
+        self._starts = [p.start for p in self.placements]
+        # reach[i]: the furthest frame any of placements[0..i] can sound to (a running max),
+        # so voice() finds everything overlapping a frame by scanning back from it.
+        self._reach: list[int] = []
+        for p in self.placements:
+            reach = p.start + min(p.limit, self.frames - p.start)
+            self._reach.append(max(reach, self._reach[-1]) if self._reach else reach)
+        self._sounds: dict[int, np.ndarray] = {}   # placement index -> its sound (a few)
         self.speech_spans = self._spans()
         self.ducker = Ducker.from_spans(self.speech_spans, o.duck_db, o.duck_attack, o.duck_release)
         self.fades = BedFades(end, o.fade_in, o.fade_out, self.speech_end if o.sleep > 0 else None)
@@ -109,6 +122,12 @@ class Mix:
         self.bed_gain = db_to_gain(self.voice_lufs + o.ambient_volume - BED_LUFS)
 
     # -- setup -----------------------------------------------------------------------------
+
+    def _open_bed(self) -> BlockSource:
+        """The bed, calibrated, from its first frame (live play overrides this to open it
+        in the background)."""
+        o = self.options
+        return bed(o.ambient, o.sample_rate, o.channels, o.seed)
 
     def _prepare(self, text: str) -> np.ndarray:
         samples, rate = self.speech(text)
@@ -206,6 +225,54 @@ class Mix:
         t = grid / self.sample_rate
         values = self.bed_gain * self.ducker.gain(t) * self.fades.gain(t)
         return np.interp(np.arange(start, start + frames), grid, values).astype(np.float32)
+
+    def bed_source(self) -> BlockSource:
+        """A new reader of the (calibrated, ungained) bed from its first frame."""
+        return self._bed.restarted()
+
+    def _placed_sound(self, index: int) -> np.ndarray:
+        sound = self._sounds.get(index)
+        if sound is None:
+            sound = self._sound(self.placements[index])
+            if len(self._sounds) >= 16:                 # only a few sound at any moment
+                self._sounds.pop(next(iter(self._sounds)))
+            self._sounds[index] = sound
+        return sound
+
+    def voice(self, start: int, frames: int) -> np.ndarray:
+        """The speech and chimes sounding in frames [start, start + frames), mono float32:
+        exactly what `blocks()` adds over the bed there, from any starting frame."""
+        out = np.zeros(max(0, frames), np.float32)
+        end = start + len(out)
+        hi = bisect.bisect_left(self._starts, end)
+        first = hi
+        while first > 0 and self._reach[first - 1] > start:
+            first -= 1
+        for i in range(first, hi):                       # in order, as blocks() adds them
+            p = self.placements[i]
+            if p.start + min(p.limit, self.frames - p.start) <= start:
+                continue
+            x = self._placed_sound(i)
+            a, b = max(start, p.start), min(end, p.start + len(x))
+            if a < b:
+                out[a - start:b - start] += x[a - p.start:b - p.start]
+        return out
+
+    def render(self, start: int, frames: int, bed: BlockSource | None = None) -> np.ndarray:
+        """Frames [start, start + frames) of the session (fewer at its end), as `blocks()`
+        renders them. The bed's next frames come from `bed` (a reader the caller keeps going);
+        without one, a new reader is run up to `start` (exact, but costs time in proportion
+        to `start`)."""
+        start = max(0, start)
+        frames = max(0, min(frames, self.frames - start))
+        if bed is None:
+            bed = self.bed_source()
+            for skip in range(0, start, DEFAULT_BLOCK):
+                bed.read(min(DEFAULT_BLOCK, start - skip))
+        out = bed.read(frames)
+        out *= self.bed_gain_curve(start, frames)[:, None]
+        out += self.voice(start, frames)[:, None]
+        return out
 
     def blocks(self, block_frames: int = DEFAULT_BLOCK) -> Iterator[np.ndarray]:
         """Render the session from the top, `block_frames` frames at a time (the last block
