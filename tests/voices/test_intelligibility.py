@@ -5,6 +5,11 @@ out the way the timeline lays them out (lead-in, gaps between sentences).
 Word accuracy = 1 - (substitutions + deletions + insertions) / reference words, after the
 usual normalization of both sides (case, punctuation, digits as words, contractions).
 The floors come from the brief: 97% for piper, 90% for pyttsx3/espeak.
+
+Piper's output is random (its model samples noise), so one render of these 160 words scores
+anywhere from about 96.9% to 98.8% (mean ~98.3%); the piper score is pooled over two
+independent renders so the verdict is about the voice, not one roll of the dice. espeak is
+deterministic and rendered once. The paragraphs were written before any measurement.
 """
 from __future__ import annotations
 
@@ -84,12 +89,13 @@ def narration(narrator: Narrator, paragraph: str, speed: float) -> np.ndarray:
     return np.concatenate(parts)
 
 
-@pytest.mark.parametrize("engine, floor", [("piper", 0.97), ("pyttsx3", 0.90)])
-def test_word_accuracy(engine, floor, whisper, record_property, capsys):
+@pytest.mark.parametrize("engine, floor, renders", [("piper", 0.97, 2), ("pyttsx3", 0.90, 1)])
+def test_word_accuracy(engine, floor, renders, whisper, record_property, capsys):
     errors = total = 0
     report = []
     with Narrator(engine, cache=False, jobs=2, fallback=False) as narrator:
-        for paragraph in PARAGRAPHS:
+        for paragraph in PARAGRAPHS * renders:       # cache=False: every render is synthesized anew
+            narrator.forget()
             audio = narration(narrator, paragraph, 1.0)
             segments, _ = whisper.transcribe(audio, language="en", beam_size=5, temperature=0.0,
                                              condition_on_previous_text=False)

@@ -180,6 +180,12 @@ class Narrator:
                 done = dict(zip(unique, pool.map(lambda t: self.speech(t, speed), unique)))
         return [done[t] for t in texts]
 
+    def forget(self) -> None:
+        """Drop the in-memory copies of spoken sentences (to free memory after a render, or
+        to synthesize again when the cache is off). The disk cache is untouched."""
+        with self._lock:
+            self._memo.clear()
+
     def timer(self) -> SpeechTimer:
         """A SpeechTimer for `timeline.plan`: measured seconds of each sentence."""
         return lambda sentence, speed: self.speech(sentence, speed).duration
