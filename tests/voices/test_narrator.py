@@ -129,3 +129,14 @@ def test_resample_for_the_mixer(espeak):
     r = resample(s, 48000)
     assert r.sample_rate == 48000 and abs(r.duration - s.duration) < 1e-3
     assert np.abs(r.samples).max() > 0.1
+
+
+def test_errors_are_voiceguide_errors_for_the_cli():
+    from voiceguide.errors import VoiceguideError
+    from voiceguide.voices import SynthesisError
+
+    for exc in (UnknownEngine("x"), EngineUnavailable("x"), VoiceNotFound("x")):
+        assert isinstance(exc, VoiceguideError) and exc.exit_code == 2
+    error = SynthesisError("Breathe in.", "every engine failed")
+    assert isinstance(error, VoiceguideError) and error.exit_code == 1
+    assert str(error) == 'could not synthesize "Breathe in.": every engine failed'

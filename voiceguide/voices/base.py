@@ -13,6 +13,8 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from ..errors import VoiceguideError
+
 LAYER_VERSION = "1"
 """Bumped whenever post-processing (trimming, speed calibration) changes, so old cache
 entries made with different processing are not reused."""
@@ -86,8 +88,11 @@ class Request:
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-class SynthesisError(RuntimeError):
-    """Speech could not be produced for a sentence; the message names the sentence."""
+class SynthesisError(VoiceguideError, RuntimeError):
+    """Speech could not be produced for a sentence; the message names the sentence.
+    Exit status 1: the request was fine, the engines failed."""
+
+    exit_code = 1
 
     def __init__(self, text: str, reason: str, engine: str = ""):
         self.text, self.reason, self.engine = text, reason, engine
@@ -96,11 +101,11 @@ class SynthesisError(RuntimeError):
         super().__init__(f'could not synthesize "{shown}"{where}: {reason}')
 
 
-class EngineUnavailable(RuntimeError):
+class EngineUnavailable(VoiceguideError, RuntimeError):
     """The engine is not installed or has nothing to speak with; the message says how to fix it."""
 
 
-class VoiceNotFound(LookupError):
+class VoiceNotFound(VoiceguideError, LookupError):
     """The requested voice does not exist for the engine; the message lists what does."""
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from ..errors import VoiceguideError
 from .base import Engine, EngineUnavailable, VoiceInfo, VoiceNotFound
 from .piper_engine import PiperEngine
 from .pyttsx3_engine import Pyttsx3Engine
@@ -19,8 +20,8 @@ FACTORIES: dict[str, Callable[..., Engine]] = {"piper": PiperEngine, "pyttsx3": 
 ALIASES = {"espeak": "pyttsx3", "system": "pyttsx3", "neural": "piper"}
 
 
-class UnknownEngine(ValueError):
-    pass
+class UnknownEngine(VoiceguideError, ValueError):
+    """`--engine` names no engine; the message lists the choices."""
 
 
 def engine_names() -> list[str]:
