@@ -151,3 +151,13 @@ def test_worker_chatter_on_stdout_does_not_corrupt_the_protocol(tmp_path):
         assert engine.failures == []
     finally:
         engine.close()
+
+
+def test_speed_one_is_the_same_calm_pace_on_every_engine(engine):
+    from voiceguide.voices.base import CALM_WPM
+
+    text = ("Rest both hands in your lap and let your shoulders soften. Now press your thumb "
+            "slowly into the centre of your palm, and make small, unhurried circles there.")
+    speech = engine.synthesize(text, "default", 1.0)
+    wpm = len(text.split()) * 60.0 / speech.duration
+    assert 0.85 * CALM_WPM <= wpm <= 1.15 * CALM_WPM, f"{engine.name}: {wpm:.0f} wpm"

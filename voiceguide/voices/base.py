@@ -15,9 +15,15 @@ import numpy as np
 
 from ..errors import VoiceguideError
 
-LAYER_VERSION = "1"
+LAYER_VERSION = "2"
 """Bumped whenever post-processing (trimming, speed calibration) changes, so old cache
 entries made with different processing are not reused."""
+
+CALM_WPM = 165.0
+"""What speed 1.0 means on every engine: about this many words per minute of actual speech
+(gaps between sentences come on top). A calm guiding pace; engines' native tempos differ
+(piper's joe speaks ~230 wpm, espeak's nominal 150 wpm comes out near 185), so each engine
+maps speed onto its own control to land here."""
 
 
 @dataclass(frozen=True, eq=False)

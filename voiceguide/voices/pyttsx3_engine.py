@@ -22,9 +22,10 @@ from typing import Any
 from .base import EngineUnavailable, VoiceInfo, VoiceNotFound
 from .remote import WorkerEngine
 
-BASE_WPM = 150.0
-"""Words per minute at speed 1.0. Whisper measured espeak en-US at 97% word accuracy at 145
-wpm and 94.8% at 160; 150 also matches the planner's estimate."""
+BASE_WPM = 135.0
+"""espeak's rate setting at speed 1.0. espeak speaks faster than its nominal rate once its
+inter-word pauses are trimmed (150 comes out near 185 wpm), so 135 lands near base.CALM_WPM.
+Whisper measured espeak en-US at 97% word accuracy at 145 wpm and 94.8% at 160."""
 MIN_WPM, MAX_WPM = 80, 450     # what espeak-ng accepts; other drivers get the same clamp
 LINUX_DEFAULT_VOICE = "gmw/en-us"
 FINISH_WAIT = 10.0             # seconds to wait for the driver's "finished" callback after runAndWait
