@@ -140,3 +140,20 @@ def test_errors_are_voiceguide_errors_for_the_cli():
     error = SynthesisError("Breathe in.", "every engine failed")
     assert isinstance(error, VoiceguideError) and error.exit_code == 1
     assert str(error) == 'could not synthesize "Breathe in.": every engine failed'
+
+
+def test_memory_limit_drops_old_sentences_and_reads_them_back_from_disk(piper, tmp_path):
+    texts = ["Rest your hands.", "Feel the warmth.", "Let them be heavy.", "Notice your breath."]
+    with Narrator([piper], cache=tmp_path / "c", jobs=1, memory_limit=1) as narrator:
+        first = [narrator.speech(t).samples.copy() for t in texts]
+        assert len(narrator._memo) == 1 and narrator.stats.synthesized == 4
+        again = narrator.speech(texts[0])
+        assert narrator.stats.synthesized == 4 and narrator.stats.cache_hits == 1
+        assert np.array_equal(again.samples, first[0])
+
+
+def test_without_a_cache_nothing_is_dropped(piper):
+    with Narrator([piper], cache=False, jobs=1, memory_limit=1) as narrator:
+        narrator.speech("Rest your hands.")
+        narrator.speech("Feel the warmth.")
+        assert len(narrator._memo) == 2

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import OrderedDict
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -53,6 +54,7 @@ class Narrator:
         jobs: int | None = None,
         fallback: bool = True,
         on_warning: Callable[[str], None] | None = None,
+        memory_limit: int | None = None,
         **engine_options: Any,
     ):
         """`engine`: a name ("auto", "piper", "pyttsx3"), an engine, or engines to try in
@@ -81,7 +83,13 @@ class Narrator:
         else:
             self.cache = SpeechCache(cache)
         self.stats = NarratorStats()
-        self._memo: dict[tuple[str, float], Speech] = {}
+        # Sentences kept in memory, oldest first. With a disk cache and `memory_limit` (bytes),
+        # the oldest are dropped past the limit and read back from disk when needed again, so
+        # an hour-long render does not hold an hour of speech. Without a cache nothing is
+        # dropped: synthesizing again could give a different take than the one planned.
+        self._memo: OrderedDict[tuple[str, float], Speech] = OrderedDict()
+        self._memo_bytes = 0
+        self.memory_limit = memory_limit
         self._voice_ids: dict[int, tuple[str, str]] = {}
         self._versions: dict[int, str] = {}
         self._lock = threading.Lock()
@@ -128,14 +136,25 @@ class Narrator:
         memo_key = (spoken, round(float(speed), 4))
         with self._lock:
             if memo_key in self._memo:
+                self._memo.move_to_end(memo_key)
                 return self._memo[memo_key]
         if not any(ch.isalnum() for ch in spoken):
             speech = Speech(np.zeros(0, np.float32), EMPTY_RATE)
         else:
             speech = self._speak(text, spoken, float(speed))
         with self._lock:
-            self._memo[memo_key] = speech
+            if memo_key not in self._memo:
+                self._memo[memo_key] = speech
+                self._memo_bytes += speech.samples.nbytes
+            self._trim_memo()
         return speech
+
+    def _trim_memo(self) -> None:
+        if self.memory_limit is None or self.cache is None:
+            return
+        while self._memo_bytes > self.memory_limit and len(self._memo) > 1:
+            _, old = self._memo.popitem(last=False)
+            self._memo_bytes -= old.samples.nbytes
 
     def _speak(self, text: str, spoken: str, speed: float) -> Speech:
         failures: list[str] = []
@@ -185,6 +204,7 @@ class Narrator:
         to synthesize again when the cache is off). The disk cache is untouched."""
         with self._lock:
             self._memo.clear()
+            self._memo_bytes = 0
 
     def timer(self) -> SpeechTimer:
         """A SpeechTimer for `timeline.plan`: measured seconds of each sentence."""
