@@ -26,12 +26,13 @@ from .sound.beds import BEDS
 from .sound.master import Mastered, MasterOptions, Measurement
 from .sound.mix import Mix, MixOptions
 from .timeline import Timeline, plan, spoken_texts
-from .voices import Narrator
+from .voices import Narrator, default_cache_dir
 
 Progress = Callable[[str, float, float], None]
 """(stage, done, total): stages are "voice" (sentences), "measure" and "encode" (seconds)."""
 
 TRANSCRIPTS = ("vtt", "srt", "txt")
+MEMORY_LIMIT = 48 << 20   # bytes of synthesized speech kept in memory (the rest is on disk)
 
 
 @dataclass(frozen=True)
@@ -144,15 +145,10 @@ def narrate_and_plan(routine: Routine, options: RenderOptions, narrator: Narrato
     return plan(routine, speed=speed, length=options.length, timer=narrator.timer())
 
 
-def build_mix(routine: Routine, timeline: Timeline, narrator: Narrator, options: RenderOptions) -> Mix:
+def mix_options(routine: Routine, options: RenderOptions) -> MixOptions:
+    """The mixer's settings: the options, else the routine's front matter."""
     meta = routine.meta
-    speed = timeline.speed
-
-    def speech(text: str) -> tuple[np.ndarray, int]:
-        spoken = narrator.speech(text, speed)
-        return spoken.samples, spoken.sample_rate
-
-    mix_options = MixOptions(
+    return MixOptions(
         sample_rate=options.sample_rate,
         channels=1 if options.mono else 2,
         ambient=resolve_ambient(options.ambient or meta.ambient, routine),
@@ -161,8 +157,20 @@ def build_mix(routine: Routine, timeline: Timeline, narrator: Narrator, options:
         sleep=options.sleep,
         start_bell=options.bells,
         end_bell=options.bells,
+        clip_store=str(default_cache_dir() / "clips") if options.cache else None,
     )
-    return Mix(timeline, speech, mix_options)
+
+
+def build_mix(routine: Routine, timeline: Timeline, narrator: Narrator, options: RenderOptions,
+              mix_class: type[Mix] = Mix) -> Mix:
+    """The session's mix (live play passes its own Mix subclass)."""
+    speed = timeline.speed
+
+    def speech(text: str) -> tuple[np.ndarray, int]:
+        spoken = narrator.speech(text, speed)
+        return spoken.samples, spoken.sample_rate
+
+    return mix_class(timeline, speech, mix_options(routine, options))
 
 
 def render(routine: Routine, output: str | Path, options: RenderOptions = RenderOptions(),
@@ -181,7 +189,7 @@ def render(routine: Routine, output: str | Path, options: RenderOptions = Render
     meta = routine.meta
     with Narrator(engine=options.engine or meta.engine, voice=options.voice or meta.voice,
                   cache=options.cache, pronounce=meta.pronounce, jobs=options.jobs,
-                  on_warning=warn) as narrator:
+                  on_warning=warn, memory_limit=MEMORY_LIMIT) as narrator:
         timeline = narrate_and_plan(routine, options, narrator, progress)
         mix = build_mix(routine, timeline, narrator, options)
         seconds = mix.frames / mix.sample_rate

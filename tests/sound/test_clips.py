@@ -64,3 +64,21 @@ def test_speech_transients_are_held_to_the_peak_to_loudness_ratio():
     plain = prepare_clip(x, sr, sr)
     assert np.allclose(y[:4000], plain[:4000], atol=0.02)              # the rest is untouched
     assert np.allclose(y[20000:], plain[20000:], atol=0.02)           # (after the release)
+
+
+def test_clip_store_returns_the_prepared_clip_and_survives_corruption(tmp_path):
+    from voiceguide.sound.clips import ClipStore, prepare_clip
+
+    rng = np.random.default_rng(3)
+    speech = (rng.standard_normal(22050) * 0.1).astype(np.float32)
+    store = ClipStore(tmp_path)
+    key = store.key(speech, 22050, 44100, -20.0)
+    assert store.get(key) is None
+    clip = prepare_clip(speech, 22050, 44100, level_lufs=-20.0)
+    store.put(key, clip)
+    assert np.array_equal(store.get(key), clip)
+    assert store.key(speech, 22050, 48000, -20.0) != key          # settings are part of the key
+    assert store.key(speech * 0.5, 22050, 44100, -20.0) != key    # and so are the samples
+    store._path(key).write_bytes(b"garbage")
+    assert store.get(key) is None
+    assert store.clear() == 1 and store.get(key) is None

@@ -7,8 +7,12 @@ same loudness, so sentences from different engine calls sit at one level.
 """
 from __future__ import annotations
 
+import hashlib
 import math
+import os
+import tempfile
 from collections import OrderedDict
+from pathlib import Path
 from fractions import Fraction
 from typing import Callable
 
@@ -100,6 +104,69 @@ def _hold_peaks(x: np.ndarray, rate: int, level: float, plr: float) -> np.ndarra
     return x
 
 
+CLIP_VERSION = "1"
+"""Bumped whenever prepare_clip's processing changes, so stored clips are made again."""
+
+
+class ClipStore:
+    """Prepared clips on disk, keyed by the engine's samples and every preparation setting.
+
+    Preparing a clip (high-pass, resampling, loudness levelling, transient limiting with 4x
+    oversampling) costs more than mixing it; a warm re-render would otherwise spend a third
+    of its time redoing it. Entries are written atomically (temp file + rename), so several
+    processes may share the folder; an unreadable entry is simply prepared again.
+    """
+
+    def __init__(self, folder: str | Path):
+        self.folder = Path(folder)
+
+    @staticmethod
+    def key(samples: np.ndarray, rate: int, target_rate: int, level_lufs: float | None,
+            plr: float | None = SPEECH_PLR) -> str:
+        raw = np.ascontiguousarray(samples)
+        digest = hashlib.sha256(raw.tobytes())
+        digest.update(f"|{raw.dtype.str}|{raw.shape}|{rate}|{target_rate}|{level_lufs}|{plr}|"
+                      f"{EDGE_FADE}|{CLIP_VERSION}".encode())
+        return digest.hexdigest()
+
+    def _path(self, key: str) -> Path:
+        return self.folder / key[:2] / f"{key}.npy"
+
+    def get(self, key: str) -> np.ndarray | None:
+        try:
+            clip = np.load(self._path(key), allow_pickle=False)
+        except (OSError, ValueError):
+            return None
+        return clip if clip.dtype == np.float32 and clip.ndim == 1 else None
+
+    def put(self, key: str, clip: np.ndarray) -> None:
+        """Best effort: a full disk or read-only folder never fails a render."""
+        path = self._path(key)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    np.save(handle, np.asarray(clip, np.float32), allow_pickle=False)
+                os.replace(tmp, path)
+            finally:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+        except OSError:
+            pass
+
+    def clear(self) -> int:
+        """Remove every stored clip; returns how many went."""
+        removed = 0
+        if not self.folder.is_dir():
+            return 0
+        for entry in self.folder.glob("??/*"):
+            if entry.suffix in (".npy", ".tmp"):
+                entry.unlink(missing_ok=True)
+                removed += entry.suffix == ".npy"
+        return removed
+
+
 class ClipCache:
     """A small LRU of prepared clips keyed by text. Repeated cues ("Breathe in.") and a clip
     that spans several blocks are prepared once; total memory stays bounded."""
@@ -110,6 +177,9 @@ class ClipCache:
         self._items: OrderedDict[str, np.ndarray] = OrderedDict()
         self._bytes = 0
         self.misses = 0
+
+    def __contains__(self, text: str) -> bool:
+        return text in self._items
 
     def __call__(self, text: str) -> np.ndarray:
         clip = self._items.get(text)

@@ -24,7 +24,7 @@ from ..timeline import BREATHE_IN_CUE, BREATHE_OUT_CUE, Timeline
 from .beds import BED_LUFS, bed
 from .blocks import DEFAULT_BLOCK, BlockSource, db_to_gain
 from .chimes import ChimeSet, Sound, chime_set
-from .clips import EDGE_FADE, SPEECH_LUFS, ClipCache, fade_out, prepare_clip
+from .clips import EDGE_FADE, ClipStore, SPEECH_LUFS, ClipCache, fade_out, prepare_clip
 from .envelopes import BedFades, Ducker, seconds_to_frame
 from .loudness import clip_loudness
 
@@ -58,6 +58,7 @@ class MixOptions:
     end_bell: bool = False           # closing bell when the last words end
     level_speech: bool = True        # bring every clip to the same loudness
     speech_lufs: float = SPEECH_LUFS
+    clip_store: str | None = None    # folder keeping prepared clips between renders
 
     def __post_init__(self) -> None:
         if self.channels not in (1, 2):
@@ -92,7 +93,7 @@ class Mix:
     def __post_init__(self) -> None:
         o = self.options
         self.sample_rate, self.channels = o.sample_rate, o.channels
-        self.chimes: ChimeSet = chime_set(o.chime, o.sample_rate)
+        self.chimes: ChimeSet = self._chime_set()
         self._bed = self._open_bed()   # fails early on a bad name
         self._chime_gains: dict[str, float] = {}
         self.warnings: list[str] = []
@@ -123,6 +124,10 @@ class Mix:
 
     # -- setup -----------------------------------------------------------------------------
 
+    def _chime_set(self) -> ChimeSet:
+        """The chime sounds (a hook: live play reads them from its start-up cache)."""
+        return chime_set(self.options.chime, self.options.sample_rate)
+
     def _open_bed(self) -> BlockSource:
         """The bed, calibrated, from its first frame (live play overrides this to open it
         in the background)."""
@@ -132,7 +137,15 @@ class Mix:
     def _prepare(self, text: str) -> np.ndarray:
         samples, rate = self.speech(text)
         level = self.options.speech_lufs if self.options.level_speech else None
-        return prepare_clip(samples, int(rate), self.sample_rate, level_lufs=level)
+        if self.options.clip_store is None:
+            return prepare_clip(samples, int(rate), self.sample_rate, level_lufs=level)
+        store = ClipStore(self.options.clip_store)
+        key = store.key(samples, int(rate), self.sample_rate, level)
+        clip = store.get(key)
+        if clip is None:
+            clip = prepare_clip(samples, int(rate), self.sample_rate, level_lufs=level)
+            store.put(key, clip)
+        return clip
 
     def _spans(self) -> tuple[tuple[float, float], ...]:
         """Where the voice sounds, for ducking: say events as the timeline has them (the
