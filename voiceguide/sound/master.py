@@ -12,8 +12,10 @@ the limited output correct the gain (one, for ordinary speech).
 from __future__ import annotations
 
 import math
+import queue
+import threading
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import numpy as np
 
@@ -47,14 +49,57 @@ def measure(program: Program, block_frames: int = DEFAULT_BLOCK) -> Measurement:
 
 
 def measure_blocks(blocks, sample_rate: int, channels: int) -> Measurement:
+    """Meter a block stream. The blocks are produced on a second thread while this one
+    meters them: scipy's filters and numpy release the GIL, so on two cores rendering and
+    metering overlap (the measuring pass is the one part of a render not hidden behind the
+    encoder)."""
     loud = LoudnessMeter(sample_rate, channels)
     peaks = PeakMeter(channels)
-    for block in blocks:
+    for block in _ahead(blocks):
         loud.add(block)
         peaks.add(block)
     peaks.finish()
     return Measurement(loud.integrated(), to_db(peaks.true_peak), to_db(peaks.sample_peak),
                        loud.frames / sample_rate)
+
+
+_DONE = object()
+
+
+def _ahead(blocks: Iterable[np.ndarray], depth: int = 8) -> Iterator[np.ndarray]:
+    """Yield `blocks`, produced by a background thread up to `depth` blocks ahead. An error
+    in the producer is raised here; stopping early stops the producer."""
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for block in blocks:
+                while not stop.is_set():
+                    try:
+                        q.put(block, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(_DONE)
+        except BaseException as exc:  # handed to the consumer, which raises it
+            q.put(exc)
+
+    thread = threading.Thread(target=produce, name="voiceguide-measure", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = q.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join()
 
 
 @dataclass
