@@ -382,3 +382,132 @@ def cache_clear() -> None:
 
     removed = SpeechCache().clear()
     click.echo(f"removed {removed} cached sentences")
+
+
+def _render_hint(routine: str) -> str:
+    stem = Path(routine).name.removesuffix(".md").removesuffix(".routine") or "session"
+    return f"to listen anyway, render it to a file: voiceguide render {routine} -o {stem}.mp3"
+
+
+@main.command()
+@click.argument("routine")
+@render_options
+@click.option("--loudness", type=click.FloatRange(-40, -6), default=-16.0, show_default=True,
+              help="Loudness in LUFS (estimated from the voice's level: playback starts at once).")
+@click.option("--device", help="Output device: part of its name (see: voiceguide devices). Default: the system's.")
+def play(routine: str, speed: float | None, length: float | None, engine: str | None, voice: str | None,
+         ambient: str | None, ambient_volume: float | None, chime: str | None, sleep: float | None,
+         bells: bool, no_cache: bool, jobs: int | None, loudness: float, device: str | None) -> None:
+    """Play ROUTINE (a built-in name or a file) through the speakers now.
+
+    The first words start within about a second (once its speech is cached). On a terminal
+    single keys steer it, no Enter needed, each answered by a soft sound:
+
+    \b
+      space        pause / resume
+      → or n       skip to the next step
+      ← or r       repeat the last instruction
+      + / -        make the current hold 15 s longer / shorter
+      ↑ / ↓        volume up / down (3 dB)
+      q            stop (Ctrl-C too)
+
+    Without a terminal it plays straight through. Exit status 3 when there is no audio
+    output (render the session to a file instead), 130 when stopped with Ctrl-C.
+
+    \b
+    Examples:
+      voiceguide play stress-relief
+      voiceguide play bedtime --sleep 10m --ambient ocean
+      voiceguide play desk-break --device "USB Audio"
+    """
+    import signal
+
+    from .play.device import AudioUnavailable
+    from .play.keys import TerminalKeys
+    from .play.session import PlayOptions, Session
+    from .play.status import StatusLine
+    from .progress import ProgressLine
+    from .render import RenderOptions
+
+    options = PlayOptions(RenderOptions(
+        speed=speed, length=length, engine=engine, voice=voice, ambient=ambient,
+        ambient_volume=ambient_volume, chime=chime, sleep=sleep or 0.0, bells=bells, loudness=loudness,
+        cache=not no_cache, jobs=jobs), device=device)
+    bar = ProgressLine()
+
+    def progress(stage: str, done: float, total: float) -> None:
+        if _elapsed(bar.started) > 0.5:       # a bar only when the voice has work to do
+            bar(stage, done, total)
+
+    def terminate(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    status = StatusLine()
+    session = None
+    try:
+        session = Session(library.load_routine(routine), options, progress=progress,
+                          on_warning=lambda message: click.echo(f"warning: {message}", err=True))
+        with session:
+            session.open()
+            session.prepare()
+            bar.close()
+            if TerminalKeys.available():
+                with TerminalKeys() as keys:
+                    result = session.run(keys, status)
+            else:
+                result = session.run(None, status)
+    except KeyboardInterrupt:
+        bar.close()
+        status.close()
+        _fail("voiceguide: stopped", 130)
+    except AudioUnavailable as exc:
+        bar.close()
+        _fail(f"voiceguide: {exc}; {_render_hint(routine)}", 3)
+    except _user_errors() as exc:
+        bar.close()
+        _fail(str(exc) if isinstance(exc, VoiceguideError) else f"voiceguide: {exc}")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        _write_play_stats(session)
+    if result.stats.underruns:
+        click.echo(f"warning: the audio output ran dry {result.stats.underruns} times", err=True)
+
+
+def _elapsed(since: float) -> float:
+    import time
+    return time.monotonic() - since
+
+
+def _write_play_stats(session: Any) -> None:
+    """VOICEGUIDE_PLAY_STATS=FILE: timings for scripts/bench.py (first sound, CPU, underruns)."""
+    path = os.environ.get("VOICEGUIDE_PLAY_STATS")
+    if not path or session is None or session.stream is None:
+        return
+    stats = session.stream.stats()
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump({"first_sound": stats.first_sound, "underruns": stats.underruns,
+                   "seconds": stats.frames / session.sink.sample_rate, "backend": getattr(session.sink, "backend", None),
+                   "sample_rate": session.sink.sample_rate, "cpu": session.cpu}, f)
+
+
+@main.command()
+def devices() -> None:
+    """List the audio output devices (for play --device).
+
+    \b
+    Example:
+      voiceguide devices
+    """
+    from .play.device import AudioUnavailable, list_devices
+
+    try:
+        found = list_devices()
+    except AudioUnavailable as exc:
+        _fail(f"voiceguide: {exc}; to listen anyway, render a session to a file: "
+              f"voiceguide render ROUTINE -o session.mp3", 3)
+    for device in found:
+        rates = device.rates
+        shown = ", ".join(f"{r / 1000:g}" for r in rates) if len(rates) <= 3 else \
+            f"{rates[0] / 1000:g}-{rates[-1] / 1000:g}"
+        click.echo(f"{device.name}  ({device.backend}{f'; {shown} kHz' if rates else ''})")

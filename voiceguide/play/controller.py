@@ -1,0 +1,474 @@
+"""The player: a cursor over the session's timeline that turns key presses into output frames.
+
+Independent of any audio device and of real time: `render(n)` returns the next `n` output
+frames, `apply(command)` changes what comes next, and everything is measured in frames.
+The sound card, the keyboard and the clock are attached elsewhere (stream.py, session.py);
+tests drive this class directly, frame by frame.
+
+How each control works, in terms of the program (the `Mix`, a pure function of the frame):
+
+* The cursor is a program frame (`position`) plus bed-only frames still owed before it
+  moves on (`extra`). Playing renders the mix's voice at the position and the bed (which
+  runs on by itself, see tape.py) with the mix's bed gain at the position.
+* skip / repeat jump the cursor (to just before the next step, or to the start of the last
+  instruction), with a short crossfade from the old position so nothing clicks.
+* + / - change one hold: + owes 15 s more of bed at the hold's end, just before its end
+  chime (the bed, not silence: it is a hold); - cuts 15 s from what is left of it (the
+  owed extra first, then the hold itself, by a crossfaded jump to its end). Either changes
+  the output by exactly 15 s, or by all that is left of the hold when that is less.
+* pause fades out, then holds the cursor where the pause was pressed and outputs silence;
+  resume fades back in from there. Volume steps glide over 50 ms. Quit fades to silence.
+* Every control starts a cue (cues.py) over the output, which pause, volume and quit fades
+  do not silence, so the listener always hears that the key worked.
+
+State is one immutable `State`, replaced as frames are rendered, so the streaming layer can
+snapshot it per block and rewind its look-ahead when a key arrives (stream.py).
+"""
+from __future__ import annotations
+
+import bisect
+import math
+from dataclasses import dataclass, field, replace
+from typing import Sequence
+
+import numpy as np
+
+from ..sound.blocks import db_to_gain
+from ..sound.envelopes import seconds_to_frame
+from ..sound.mix import Mix
+from ..timeline import Event
+from .commands import Command
+from .cues import Cues
+from .tape import BedTape
+
+HOLD_STEP = 15.0          # seconds + and - change a hold by
+VOLUME_STEP = 3.0         # dB per up/down
+VOLUME_RANGE = (-30.0, 9.0)   # dB around the loudness target
+VOLUME_SLEW = 10.0        # linear gain per second a volume step glides at (about 50 ms a step)
+PAUSE_FADE = 0.4          # seconds
+RESUME_FADE = 0.2
+QUIT_FADE = 1.0
+START_FADE = 0.1          # the very first frames (playback may start mid-fade-in of the bed)
+XFADE = 0.12              # crossfade of a jump
+LEAD = 0.25               # a jump lands this far ahead of the words it jumps to
+PREROLL = 0.12            # playback starts this far before the first words (after START_FADE)
+CEILING_KNEE = 0.8        # soft clipping above this (about -2 dBFS) ...
+CEILING = 0.966           # ... bending smoothly towards -0.3 dBFS, never beyond
+
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where the program is: `position` plays next, after `extra` owed bed-only frames."""
+
+    position: int
+    extra: int = 0
+    extra_gain: float = 0.0       # the bed's gain while those frames play
+    # (hold event index, frames): + bed owed at the hold's end, - frames cut before its end
+    changes: tuple[tuple[int, int], ...] = ()
+
+    def change(self, hold: int) -> int:
+        return dict(self.changes).get(hold, 0)
+
+    def with_change(self, hold: int, frames: int) -> "Cursor":
+        changes = dict(self.changes)
+        changes[hold] = frames
+        return replace(self, changes=tuple(sorted((k, v) for k, v in changes.items() if v)))
+
+
+@dataclass(frozen=True)
+class State:
+    out: int = 0                          # output frames rendered so far
+    cursor: Cursor = Cursor(0)
+    fading: Cursor | None = None          # the cursor a jump left, still sounding (fading out)
+    fading_left: int = 0
+    mode: str = "play"                    # play | pause | quit | end
+    fade: float = 0.0                     # program gain now, 0..1
+    fade_step: float = 0.0                # how far `fade` moves per frame
+    resume: Cursor | None = None          # where a pause resumes
+    volume_db: float = 0.0
+    level: float = 1.0                    # the volume's linear gain now (glides to volume_db)
+    cues: tuple[tuple[str, int], ...] = ()   # (cue name, output frame it starts at)
+
+    @property
+    def finished(self) -> bool:
+        return self.mode in ("quit", "end") and self.fade == 0.0 and not self.cues
+
+    @property
+    def playing(self) -> Cursor:
+        """The cursor the listener thinks of as "where we are" (while paused: where
+        playback resumes)."""
+        return self.resume if self.mode == "pause" and self.resume is not None else self.cursor
+
+
+@dataclass(frozen=True)
+class Now:
+    """What the listener is hearing, for the status line."""
+
+    section: str
+    step: int                  # 1-based, among `steps`
+    steps: int
+    kind: str                  # the event kind at the position
+    event_left: float          # seconds left of that event (a hold: including owed extra)
+    left: float                # seconds left of the session
+    mode: str
+    volume_db: float
+
+
+@dataclass
+class Controller:
+    mix: Mix
+    gain_db: float = 0.0                  # loudness gain (see session.estimate_gain)
+    start: int | None = None              # first program frame (default: just before the words)
+    tape: BedTape | None = None
+    cues: Cues | None = None
+    state: State = field(init=False)
+
+    def __post_init__(self) -> None:
+        m = self.mix
+        self.rate, self.channels = m.sample_rate, m.channels
+        self.gain = np.float32(db_to_gain(self.gain_db))
+        self.lead = int(LEAD * self.rate)
+        self.xfade = max(1, int(XFADE * self.rate))
+        events = m.timeline.events
+        self.events: Sequence[Event] = events
+        self.starts = [seconds_to_frame(e.start, self.rate) for e in events]
+        self.ends = [seconds_to_frame(e.end, self.rate) for e in events]
+        # Where a step of the script starts. Natural gaps and [pause] are not places to
+        # skip to: nothing happens there.
+        self.step_events = [i for i, e in enumerate(events)
+                            if e.step is not None and e.kind != "pause" and self._previous_of_step(i) is None]
+        self.step_frames = [self.starts[i] for i in self.step_events]
+        self.holds = [i for i, e in enumerate(events) if e.kind == "hold"]
+        if self.tape is None:
+            self.tape = BedTape(self.rate, self.channels, int(4 * self.rate), m.bed_source())
+        if self.cues is None:
+            self.cues = Cues.make(self.rate, m.options.speech_lufs)
+        if self.start is None:
+            self.start = self.first_words()
+        start = Cursor(max(0, min(self.start, m.frames)))
+        self.state = State(cursor=start, fade_step=1.0 / (START_FADE * self.rate))
+
+    def _previous_of_step(self, i: int) -> int | None:
+        """The event before `i` that belongs to the same step of the script (the sentences of
+        a paragraph are separated by natural gaps; a hold is followed by its end chime)."""
+        e = self.events
+        j = i - 1
+        while j >= 0 and e[j].step is None and e[j].kind == "pause":
+            j -= 1
+        if j >= 0 and e[i].step is not None and e[j].step is e[i].step and e[j].section == e[i].section:
+            return j
+        return None
+
+    # -- the program --------------------------------------------------------------------
+
+    def first_words(self) -> int:
+        """Where live play starts: just before the first sound. (The timeline's lead-in is
+        for files; a listener who typed `play` wants to hear the voice now.)"""
+        first = self.mix.placements[0].start if self.mix.placements else 0
+        return max(0, first - int(PREROLL * self.rate))
+
+    def event_at(self, frame: int) -> int:
+        """Index of the event that contains `frame` (the last one at or after the end)."""
+        return max(0, min(bisect.bisect_right(self.starts, frame) - 1, len(self.events) - 1))
+
+    def _cut_point(self, hold: int, frames: int) -> int:
+        return self.ends[hold] + min(frames, 0)
+
+    def _advance(self, cursor: Cursor, n: int, follow: bool = True) -> tuple[Cursor, np.ndarray, np.ndarray]:
+        """Play up to `n` frames from `cursor`: (cursor after them, voice, bed gain). Stops
+        early at the program's end, and (when `follow`) where a hold is cut, so the caller
+        can crossfade that jump; owed extra bed is played in line."""
+        voice = np.zeros(n, np.float32)
+        gain = np.zeros(n, np.float32)
+        done = 0
+        m = self.mix
+        while done < n:
+            if cursor.extra > 0:                             # a longer hold: bed only
+                k = min(n - done, cursor.extra)
+                gain[done:done + k] = cursor.extra_gain
+                cursor = replace(cursor, extra=cursor.extra - k)
+                done += k
+                continue
+            p = cursor.position
+            stop = m.frames
+            if follow:
+                for hold, frames in cursor.changes:
+                    at = self._cut_point(hold, frames)
+                    if at == p and frames > 0:               # the hold's end: owe the bed
+                        g = float(m.bed_gain_curve(p, 1)[0])
+                        cursor = replace(cursor.with_change(hold, 0), extra=frames, extra_gain=g)
+                        break
+                    if at == p:                              # a cut starts here
+                        return cursor, voice[:done], gain[:done]
+                    if p < at < stop:
+                        stop = at
+                if cursor.extra > 0:
+                    continue
+            if p >= stop:
+                break
+            k = min(n - done, stop - p)
+            voice[done:done + k] = m.voice(p, k)
+            gain[done:done + k] = m.bed_gain_curve(p, k)
+            cursor = replace(cursor, position=p + k)
+            done += k
+        return cursor, voice[:done], gain[:done]
+
+    def _at_cut(self, cursor: Cursor) -> int | None:
+        """The hold whose cut starts at the cursor, if any."""
+        if cursor.extra:
+            return None
+        return next((h for h, f in cursor.changes if f < 0 and self._cut_point(h, f) == cursor.position), None)
+
+    # -- rendering ----------------------------------------------------------------------
+
+    def render(self, frames: int) -> np.ndarray:
+        """The next `frames` output frames, (frames, channels) float32; fewer (maybe none)
+        once the session has ended or was quit and every cue has sounded."""
+        out = np.zeros((frames, self.channels), np.float32)
+        done = 0
+        while done < frames and not self.state.finished:
+            done += self._render_into(out[done:])
+        return out[:done]
+
+    def _render_into(self, out: np.ndarray) -> int:
+        """Render one stretch over which no mode, fade or crossfade ends; returns its length
+        (0 only when the state moved on without output, e.g. to a cut or a pause)."""
+        s = self.state
+        hold = self._at_cut(s.cursor) if s.mode != "end" else None
+        if hold is not None:                                 # a cut hold: jump to its end
+            self.state = s = replace(s, cursor=replace(s.cursor.with_change(hold, 0), position=self.ends[hold]),
+                                     fading=replace(s.cursor, changes=()), fading_left=self.xfade)
+        n = len(out)
+        target = 1.0 if s.mode == "play" else 0.0
+        if s.fade != target:
+            n = min(n, max(1, math.ceil(abs(target - s.fade) / s.fade_step)))
+        if s.fading is not None:
+            n = min(n, s.fading_left)
+        cursor, fading, fading_left, fade = s.cursor, s.fading, s.fading_left, s.fade
+        mode, resume = s.mode, s.resume
+        out[:n] = 0.0
+        if mode != "end" and (fade > 0 or target > 0):      # the program sounds
+            cursor, voice, gain = self._advance(s.cursor, n)
+            ran_out = len(voice) < n and self._at_cut(cursor) is None
+            n = len(voice)
+            if fading is not None and n:
+                fading, old_voice, old_gain = self._advance(fading, n, follow=False)
+                a = np.minimum((np.arange(1, n + 1) + self.xfade - fading_left) / self.xfade, 1.0)
+                a = a.astype(np.float32)
+                k = len(old_voice)
+                voice *= a
+                gain *= a
+                voice[:k] += old_voice * (1 - a[:k])
+                gain[:k] += old_gain * (1 - a[:k])
+                fading_left -= n
+                if fading_left <= 0:
+                    fading, fading_left = None, 0
+            if n:
+                steps = np.arange(1, n + 1, dtype=np.float64) * s.fade_step
+                ramp = np.minimum(fade + steps, target) if target > fade else np.maximum(fade - steps, target)
+                program = self.tape.read(s.out, n) * gain[:, None]
+                program += voice[:, None]
+                program *= ramp.astype(np.float32)[:, None]
+                out[:n] = program
+                fade = float(ramp[-1])
+            if ran_out:                                      # the session is over
+                fade = 0.0
+                mode = "end" if mode == "play" else mode
+        elif mode in ("end", "quit"):                         # only cues are left to sound
+            n = min(n, self._cue_frames_left(s))
+        cues = self._mix_cues(out[:n], s.out, s.cues)
+        level = self._apply_level(out[:n], s.level, db_to_gain(s.volume_db))
+        out[:n] *= self.gain
+        _soft_ceiling(out[:n])
+        if mode == "pause" and fade == 0.0 and resume is not None:
+            cursor, fading, fading_left, resume = resume, None, 0, None   # hold the place
+        if mode == "quit" and fade == 0.0:
+            fading, fading_left = None, 0
+        self.state = replace(s, out=s.out + n, cursor=cursor, fading=fading, fading_left=fading_left,
+                             fade=fade, mode=mode, resume=resume, level=level, cues=cues)
+        return n
+
+    def _cue_frames_left(self, s: State) -> int:
+        return max((at + len(self.cues[name]) - s.out for name, at in s.cues), default=0)
+
+    def _mix_cues(self, out: np.ndarray, start: int, cues: tuple[tuple[str, int], ...]):
+        """Add the sounding cues to `out` (output frames from `start`); returns the cues
+        still sounding after it."""
+        n = len(out)
+        still = []
+        for name, at in cues:
+            x = self.cues[name]
+            a, b = max(start, at), min(start + n, at + len(x))
+            if a < b:
+                out[a - start:b - start] += x[a - at:b - at, None]
+            if at + len(x) > start + n:
+                still.append((name, at))
+        return tuple(still)
+
+    def _apply_level(self, out: np.ndarray, level: float, target: float) -> float:
+        n = len(out)
+        if level == target or not n:
+            if level != 1.0:
+                out *= np.float32(level)
+            return level
+        k = np.arange(1, n + 1) * (VOLUME_SLEW / self.rate)
+        ramp = np.minimum(level + k, target) if target > level else np.maximum(level - k, target)
+        out *= ramp.astype(np.float32)[:, None]
+        return float(ramp[-1])
+
+    # -- commands -----------------------------------------------------------------------
+
+    def apply(self, command: Command) -> bool:
+        """Act on a key at the current output frame. False when there was nothing to do
+        (the listener hears a low, dull cue instead)."""
+        if self.state.mode in ("quit", "end"):
+            return False
+        handler = {
+            Command.PAUSE: self._pause, Command.SKIP: self._skip, Command.REPEAT: self._repeat,
+            Command.LONGER: lambda: self._hold(+1), Command.SHORTER: lambda: self._hold(-1),
+            Command.LOUDER: lambda: self._volume(+1), Command.SOFTER: lambda: self._volume(-1),
+            Command.QUIT: self._quit,
+        }[command]
+        cue = handler()
+        s = self.state
+        self.state = replace(s, cues=s.cues + ((cue or "nothing", s.out),))
+        return cue is not None
+
+    def _pause(self) -> str:
+        s = self.state
+        if s.mode == "pause":
+            resumed = replace(s, mode="play", resume=None, fade_step=1.0 / (RESUME_FADE * self.rate))
+            if s.resume is not None:          # still fading out: back to where it paused
+                resumed = replace(resumed, cursor=s.resume, fading=replace(s.cursor, changes=()),
+                                  fading_left=self.xfade)
+            self.state = resumed
+            return "resume"
+        self.state = replace(s, mode="pause", resume=s.cursor, fade_step=1.0 / (PAUSE_FADE * self.rate))
+        return "pause"
+
+    def _quit(self) -> str:
+        self.state = replace(self.state, mode="quit", resume=None, fade_step=1.0 / (QUIT_FADE * self.rate))
+        return Command.QUIT.value
+
+    def _volume(self, direction: int) -> str | None:
+        s = self.state
+        lo, hi = VOLUME_RANGE
+        db = s.volume_db + direction * VOLUME_STEP
+        if not lo - 1e-9 <= db <= hi + 1e-9:
+            return None
+        self.state = replace(s, volume_db=db)
+        return (Command.LOUDER if direction > 0 else Command.SOFTER).value
+
+    def _move(self, cursor: Cursor, crossfade: bool = True) -> None:
+        """Make `cursor` the playing one, crossfaded from the old place. While pausing it
+        becomes the place playback resumes from; once paused, the place it is held at."""
+        s = self.state
+        if s.mode == "pause" and s.resume is not None:
+            self.state = replace(s, resume=cursor)
+        elif s.mode == "pause" or not crossfade or cursor.position == s.cursor.position:
+            self.state = replace(s, cursor=cursor)
+        else:
+            self.state = replace(s, cursor=cursor, fading=replace(s.cursor, changes=()),
+                                 fading_left=self.xfade)
+
+    def _jump(self, target: int) -> None:
+        target = max(0, min(target, self.mix.frames))
+        self._move(replace(self.state.playing, position=target, extra=0))
+
+    def _skip(self) -> str | None:
+        p = self.state.playing.position
+        i = bisect.bisect_right(self.step_frames, p + self.lead)
+        if i < len(self.step_frames):
+            target = self.step_frames[i] - self.lead
+        else:
+            target = seconds_to_frame(self.mix.speech_end, self.rate)
+        if target <= p:
+            return None
+        self._jump(target)
+        return Command.SKIP.value
+
+    def _repeat(self) -> str | None:
+        p = self.state.playing.position
+        i = self.event_at(p + self.lead)
+        while i >= 0 and not (self.events[i].kind == "say" and self.starts[i] <= p + self.lead):
+            i -= 1
+        if i < 0:
+            return None
+        while (j := self._previous_of_step(i)) is not None:
+            i = j                                             # back to the instruction's start
+        self._jump(self.starts[i] - self.lead)
+        return Command.REPEAT.value
+
+    def current_hold(self, cursor: Cursor) -> int | None:
+        """The hold + and - act on: the one playing (or owed extra at its end), else the one
+        the words now being spoken lead into."""
+        p = cursor.position
+        if cursor.extra > 0:
+            return next((h for h in self.holds if self.ends[h] == p), None)
+        j = self.event_at(p)
+        while j < len(self.events):
+            e = self.events[j]
+            if e.kind == "hold":
+                return j
+            if not (e.kind == "say" or (e.kind == "pause" and e.step is None)):
+                return None
+            j += 1
+        return None
+
+    def _hold(self, direction: int) -> str | None:
+        cursor = self.state.playing
+        hold = self.current_hold(cursor)
+        if hold is None:
+            return None
+        step = int(HOLD_STEP * self.rate)
+        name = (Command.LONGER if direction > 0 else Command.SHORTER).value
+        if cursor.extra > 0:                                  # in the owed bed already
+            extra = cursor.extra + step if direction > 0 else max(0, cursor.extra - step)
+            self._move(replace(cursor, extra=extra), crossfade=False)
+            return name
+        frames = cursor.change(hold)
+        if direction > 0:
+            self._move(cursor.with_change(hold, frames + step), crossfade=False)
+            return name
+        start = max(cursor.position, self.starts[hold])
+        left = self._cut_point(hold, frames) - start + max(frames, 0)   # of the hold, still to come
+        if left <= 0:
+            return None
+        frames -= min(step, left)
+        if frames < 0 and self._cut_point(hold, frames) <= cursor.position:
+            # all that is left goes: the hold ends now
+            self._move(replace(cursor.with_change(hold, 0), position=self.ends[hold]))
+        else:
+            self._move(cursor.with_change(hold, frames), crossfade=False)
+        return name
+
+    # -- what is playing ----------------------------------------------------------------
+
+    def describe(self, state: State | None = None) -> Now:
+        s = state or self.state
+        cursor = s.playing
+        p = cursor.position
+        i = self.event_at(p)
+        owed = cursor.extra + sum(f for h, f in cursor.changes if self._cut_point(h, f) >= p)
+        left = max(0, self.mix.frames - p + owed) / self.rate
+        kind = self.events[i].kind
+        if cursor.extra > 0:
+            i, kind = next((h for h in self.holds if self.ends[h] == p), i), "hold"
+        event_left = max(0, self.ends[i] - p) + cursor.extra
+        if i in self.holds:
+            event_left = max(0, self._cut_point(i, cursor.change(i)) - p) + max(cursor.change(i), 0) + cursor.extra
+        step = bisect.bisect_right(self.step_frames, p + self.lead)
+        return Now(self.mix.timeline.sections[self.events[i].section].title, max(1, step),
+                   len(self.step_frames), kind, event_left / self.rate, left, s.mode, s.volume_db)
+
+
+def _soft_ceiling(x: np.ndarray) -> None:
+    """Keep every sample inside full scale without hard clipping (in place). The loudness gain
+    is an estimate and the volume can go up, so a rare peak may pass the knee; above it the
+    curve bends smoothly towards CEILING (tanh). Below the knee nothing changes."""
+    a = np.abs(x)
+    over = a > CEILING_KNEE
+    if over.any():
+        room = CEILING - CEILING_KNEE
+        x[over] = np.sign(x[over]) * (CEILING_KNEE + room * np.tanh((a[over] - CEILING_KNEE) / room))
