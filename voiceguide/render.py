@@ -17,6 +17,7 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 
 from .errors import VoiceguideError
+from .memory import tune_allocator
 from .export.atomic import atomic_output, check_writable
 from .export.encode import EncodeResult, encode, quality_args, resolve_format
 from .export.sidecars import sidecar_paths, write_json, write_sidecars
@@ -32,7 +33,7 @@ Progress = Callable[[str, float, float], None]
 """(stage, done, total): stages are "voice" (sentences), "measure" and "encode" (seconds)."""
 
 TRANSCRIPTS = ("vtt", "srt", "txt")
-MEMORY_LIMIT = 48 << 20   # bytes of synthesized speech kept in memory (the rest is on disk)
+MEMORY_LIMIT = 24 << 20   # bytes of synthesized speech kept in memory (the rest is on disk)
 
 
 @dataclass(frozen=True)
@@ -177,6 +178,7 @@ def render(routine: Routine, output: str | Path, options: RenderOptions = Render
            progress: Progress | None = None, on_warning: Callable[[str], None] | None = None) -> RenderResult:
     """Render `routine` into `output` (format from its extension unless options.format)."""
     started = time.monotonic()
+    tune_allocator()
     output = Path(output)
     _check_outputs(output, options)
     warnings: list[str] = []
