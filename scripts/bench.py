@@ -3,6 +3,7 @@
     scripts/bench                  # everything: voices, then 30- and 60-minute renders
     scripts/bench --only voices    # just narration speed per engine
     scripts/bench --only render --minutes 30
+    scripts/bench --only play      # live play: time to the first sound, CPU while playing
 
 Render numbers, per session length:
   - voiceguide cold (empty speech cache) and warm, as a multiple of real time, and the render
@@ -12,6 +13,16 @@ Render numbers, per session length:
     overlay a bed, normalize, export) doing the same job from the same cached speech.
 Targets (issue 5): warm 30-minute MP3 within 1.5x of the floor, at least 3x faster than pydub,
 60 minutes in at most 250 MiB peak RSS.
+
+Play numbers (issue 6), `voiceguide play stress-relief` run as a user runs it (a process,
+no terminal), with a fresh cache folder:
+  - time from starting the process to its first audible sound (above -50 dBFS): heard at a
+    PulseAudio null sink (a private server, recorded with parec; a silent stream keeps the
+    sink awake, as a sound card is) when pulseaudio and parec are installed, and always as
+    handed to miniaudio's null backend (its callback time);
+    the first run fills the caches (it synthesizes the speech), the next ones are warm;
+  - CPU used while playing: the process's os.times() over a fixed 20 s of playback, as a
+    share of one core. Target: the first words within 1 s with a warm cache, no underruns.
 """
 from __future__ import annotations
 
@@ -158,9 +169,86 @@ def bench_voices() -> None:
     print(bench_voices.format_results(bench_voices.bench(texts, pronounce=pronounce)), flush=True)
 
 
+def play_child(routine: str, env: dict[str, str], seconds: float, folder: Path) -> tuple[float, dict]:
+    """Run `voiceguide play` (no terminal: no keys), stop it like Ctrl-C after `seconds`;
+    (time.monotonic() when it was started, the stats it wrote)."""
+    import signal
+    stats = folder / "play-stats.json"
+    stats.unlink(missing_ok=True)
+    started = time.monotonic()
+    proc = subprocess.Popen([PY, "-m", "voiceguide", "play", routine], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            env=dict(env, VOICEGUIDE_PLAY_STATS=str(stats)))
+    time.sleep(seconds)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    if proc.returncode not in (0, 130) or not stats.exists():
+        raise SystemExit(f"voiceguide play failed ({proc.returncode}):\n{err[-2000:]}")
+    return started, json.loads(stats.read_text())
+
+
+def cpu_share(cpu: list[list[float]], first_sound: float, seconds: float) -> float | None:
+    """CPU seconds per second over `seconds` of playing, from 5 s after the first sound."""
+    t0 = first_sound + 5.0
+    window = [(t, c) for t, c in cpu if t0 <= t <= t0 + seconds + 1.0]
+    if len(window) < 2:
+        return None
+    (ta, ca), (tb, cb) = window[0], window[-1]
+    return (cb - ca) / (tb - ta)
+
+
+def bench_play(routine: str = "stress-relief", runs: int = 5, seconds: float = 20.0) -> dict:
+    from voiceguide.play.testing import Recorder, pulse_missing, pulse_null_sink
+
+    rows: dict = {"routine": routine}
+    with tempfile.TemporaryDirectory(prefix="voiceguide-bench-play-") as tmp:
+        folder = Path(tmp)
+        env = dict(os.environ, VOICEGUIDE_CACHE_DIR=str(folder / "cache"), VOICEGUIDE_AUDIO_BACKEND="null")
+        started, stats = play_child(routine, env, 60.0, folder)     # fills the caches
+        rows["cold"] = stats["first_sound"] - started
+        print(f"  null backend, empty caches (synthesizes every sentence first): first sound after "
+              f"{rows['cold']:.2f} s", flush=True)
+        warm = []
+        for _ in range(runs):
+            started, stats = play_child(routine, env, 3.0, folder)
+            warm.append(stats["first_sound"] - started)
+            if stats["underruns"]:
+                print(f"  warning: {stats['underruns']} underruns", flush=True)
+        rows["null"] = warm
+        print(f"  null backend, warm caches, {runs} runs: first sound handed to the device after "
+              f"{min(warm):.2f} / {sorted(warm)[len(warm) // 2]:.2f} / {max(warm):.2f} s (min / median / max)",
+              flush=True)
+        started, stats = play_child(routine, env, seconds + 7.0, folder)
+        share = cpu_share(stats["cpu"], stats["first_sound"], seconds)
+        rows["cpu"] = share
+        print(f"  CPU while playing ({seconds:.0f} s, {stats['sample_rate']} Hz, its own bed): "
+              f"{100 * share:.1f} % of one core, {stats['underruns']} underruns" if share is not None
+              else "  CPU: not enough samples", flush=True)
+        missing = pulse_missing()
+        if missing:
+            print(f"  PulseAudio: not measured ({', '.join(missing)} not installed)", flush=True)
+            return rows
+        heard, handed = [], []
+        with pulse_null_sink(folder / "pulse") as pulse_env:
+            env = dict(env, PULSE_SERVER=pulse_env["PULSE_SERVER"], VOICEGUIDE_AUDIO_BACKEND="pulseaudio")
+            for _ in range(3):
+                recorder = Recorder(pulse_env)
+                time.sleep(0.3)
+                started, stats = play_child(routine, env, 4.0, folder)
+                recorder.stop()
+                first = recorder.first_sound()
+                heard.append(None if first is None else first - started)
+                handed.append(stats["first_sound"] - started)
+        rows["pulse"], rows["pulse_handed"] = heard, handed
+        fmt = lambda xs: " / ".join("-" if x is None else f"{x:.2f}" for x in xs)  # noqa: E731
+        print(f"  PulseAudio null sink (kept awake like a sound card), warm caches: first sound heard at the "
+              f"sink after {fmt(heard)} s (handed to miniaudio after {fmt(handed)} s)", flush=True)
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", choices=("voices", "render"))
+    parser.add_argument("--only", choices=("voices", "render", "play"))
     parser.add_argument("--minutes", default="30,60", help="render lengths to try (default 30,60)")
     parser.add_argument("--no-pydub", action="store_true", help="skip the (slow) pydub baseline")
     args = parser.parse_args()
@@ -169,6 +257,9 @@ def main() -> int:
     if args.only in (None, "render"):
         print("Render (long session fitted with --length, brown bed, -16 LUFS, MP3 VBR q4):", flush=True)
         bench_render([int(m) for m in args.minutes.split(",")], not args.no_pydub)
+    if args.only in (None, "play"):
+        print("Live play (voiceguide play stress-relief, a process without a terminal):", flush=True)
+        bench_play()
     return 0
 
 

@@ -6,9 +6,6 @@ correlation), and a pause must put silence into it and resume where it paused.
 Skipped when pulseaudio/parec are not installed (.ci/run installs them when run as root)."""
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 import time
 
 import numpy as np
@@ -18,10 +15,10 @@ from voiceguide.play.commands import Command
 from voiceguide.play.controller import Controller
 from voiceguide.play.cues import Cues
 from voiceguide.play.session import PlayOptions, Session, estimate_gain
-from voiceguide.play.testing import TimedKeys
+from voiceguide.play.testing import Recorder, TimedKeys, pulse_missing, pulse_null_sink
 
 RATE = 48000
-MISSING = [tool for tool in ("pulseaudio", "parec", "pactl") if shutil.which(tool) is None]
+MISSING = pulse_missing()
 pytestmark = pytest.mark.skipif(bool(MISSING), reason=f"needs PulseAudio ({', '.join(MISSING)} not installed; "
                                                       f"apt-get install pulseaudio pulseaudio-utils)")
 
@@ -29,36 +26,11 @@ pytestmark = pytest.mark.skipif(bool(MISSING), reason=f"needs PulseAudio ({', '.
 @pytest.fixture(scope="module")
 def pulse(tmp_path_factory):
     """A private PulseAudio daemon whose only output is a null sink called `vg`."""
-    home = tmp_path_factory.mktemp("pulse")
-    env = dict(os.environ, HOME=str(home), XDG_RUNTIME_DIR=str(home), PULSE_RUNTIME_PATH=str(home / "pulse"))
-    env.pop("PULSE_SERVER", None)
-    daemon = subprocess.Popen(
-        ["pulseaudio", "-n", "--daemonize=no", "--exit-idle-time=-1", "--disallow-exit", "--system=false",
-         "-L", "module-native-protocol-unix auth-anonymous=1",
-         "-L", f"module-null-sink sink_name=vg rate={RATE}", "--log-target=stderr"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    server = f"unix:{home / 'pulse' / 'native'}"
-    env["PULSE_SERVER"] = server
-    for _ in range(100):
-        if subprocess.run(["pactl", "info"], env=env, capture_output=True).returncode == 0:
-            break
-        if daemon.poll() is not None:
-            pytest.skip(f"pulseaudio would not start: {daemon.stderr.read()[-500:]}")
-        time.sleep(0.05)
-    else:
-        daemon.kill()
-        pytest.skip("pulseaudio did not answer")
-    yield env
-    daemon.terminate()
     try:
-        daemon.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        daemon.kill()
-
-
-def record(env, path):
-    return subprocess.Popen(["parec", "-d", "vg.monitor", "--format=float32le", f"--rate={RATE}", "--channels=2",
-                             "--latency-msec=20"], env=env, stdout=open(path, "wb"), stderr=subprocess.DEVNULL)
+        with pulse_null_sink(tmp_path_factory.mktemp("pulse"), RATE) as env:
+            yield env
+    except RuntimeError as exc:
+        pytest.skip(str(exc))
 
 
 def best_lag(needle: np.ndarray, haystack: np.ndarray) -> tuple[int, float]:
@@ -87,10 +59,9 @@ def rms_db(x):
     return float(10 * np.log10(np.mean(np.square(x, dtype=np.float64)) + 1e-30))
 
 
-def test_what_the_sink_plays_is_the_session_and_a_pause_is_silence(pulse, monkeypatch, warm_cache, tiny, tmp_path):
+def test_what_the_sink_plays_is_the_session_and_a_pause_is_silence(pulse, monkeypatch, warm_cache, tiny):
     monkeypatch.setenv("PULSE_SERVER", pulse["PULSE_SERVER"])
-    rec_path = tmp_path / "rec.raw"
-    recorder = record(pulse, rec_path)
+    recorder = Recorder(pulse, RATE)
     time.sleep(0.3)
     # Keys at moments of the audio (frames the device has taken), not of the wall clock:
     # PulseAudio's null sink may hold the very start back by up to two seconds (a virtual
@@ -106,10 +77,8 @@ def test_what_the_sink_plays_is_the_session_and_a_pause_is_silence(pulse, monkey
             (pause, _), (resume, _), _ = session.stream.applied     # output frames they took effect
         time.sleep(0.5)
     finally:
-        recorder.terminate()
-        recorder.wait(timeout=5)
+        rec = recorder.stop()
     assert result.stats.underruns == 0
-    rec = np.fromfile(rec_path, np.float32).reshape(-1, 2)[:, 0].astype(np.float64)
 
     # The session as it should sound, rendered offline without keys (ambient none: exact).
     quiet = Cues({name: np.zeros(1, np.float32) for name in ("pause", "resume", "nothing", *(c.value for c in Command))})
