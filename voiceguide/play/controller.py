@@ -453,6 +453,8 @@ class Controller:
         owed = cursor.extra + sum(f for h, f in cursor.changes if self._cut_point(h, f) >= p)
         left = max(0, self.mix.frames - p + owed) / self.rate
         kind = self.events[i].kind
+        if kind == "pause" and self.events[i].step is None:
+            kind = "say"                     # a natural gap between sentences: still the words
         if cursor.extra > 0:
             i, kind = next((h for h in self.holds if self.ends[h] == p), i), "hold"
         event_left = max(0, self.ends[i] - p) + cursor.extra
