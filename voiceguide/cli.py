@@ -358,35 +358,35 @@ def cache() -> None:
 
 @cache.command("info")
 def cache_info() -> None:
-    """Where the speech cache is, how many sentences it holds and how big it is.
+    """Where the cache is, how many sentences and prepared clips it holds, and its size.
 
     \b
     Example:
       voiceguide cache info
     """
-    from .voices import SpeechCache
+    from .sound.clips import ClipStore
+    from .voices import SpeechCache, default_cache_dir
 
     info = SpeechCache().info()
+    clips = ClipStore(default_cache_dir() / "clips").info()
     click.echo(f"{info.path}: {info.entries} sentences, {info.bytes / 1e6:.1f} MB")
+    click.echo(f"{clips.folder}: {clips.entries} prepared clips, {clips.bytes / 1e6:.1f} MB")
 
 
 @cache.command("clear")
 def cache_clear() -> None:
-    """Delete every cached sentence (they are synthesized again when needed).
+    """Delete every cached sentence and prepared clip (they are made again when needed).
 
     \b
     Example:
       voiceguide cache clear
     """
-    from .voices import SpeechCache
+    from .sound.clips import ClipStore
+    from .voices import SpeechCache, default_cache_dir
 
     removed = SpeechCache().clear()
-    click.echo(f"removed {removed} cached sentences")
-
-
-def _render_hint(routine: str) -> str:
-    stem = Path(routine).name.removesuffix(".md").removesuffix(".routine") or "session"
-    return f"to listen anyway, render it to a file: voiceguide render {routine} -o {stem}.mp3"
+    clips = ClipStore(default_cache_dir() / "clips").clear()
+    click.echo(f"removed {removed} cached sentences and {clips} prepared clips")
 
 
 @main.command()

@@ -12,6 +12,7 @@ import math
 import os
 import tempfile
 from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
 from fractions import Fraction
 from typing import Callable
@@ -108,6 +109,13 @@ CLIP_VERSION = "1"
 """Bumped whenever prepare_clip's processing changes, so stored clips are made again."""
 
 
+@dataclass(frozen=True)
+class ClipStoreInfo:
+    folder: Path
+    entries: int
+    bytes: int
+
+
 class ClipStore:
     """Prepared clips on disk, keyed by the engine's samples and every preparation setting.
 
@@ -154,6 +162,10 @@ class ClipStore:
                     os.unlink(tmp)
         except OSError:
             pass
+
+    def info(self) -> "ClipStoreInfo":
+        files = list(self.folder.glob("??/*.npy")) if self.folder.is_dir() else []
+        return ClipStoreInfo(self.folder, len(files), sum(f.stat().st_size for f in files if f.exists()))
 
     def clear(self) -> int:
         """Remove every stored clip; returns how many went."""
