@@ -474,6 +474,11 @@ def play(routine: str, speed: float | None, length: float | None, engine: str | 
         click.echo(f"warning: the audio output ran dry {result.stats.underruns} times", err=True)
 
 
+def _render_hint(routine: str) -> str:
+    stem = Path(routine).name.removesuffix(".md").removesuffix(".routine") or "session"
+    return f"to listen anyway, render it to a file: voiceguide render {routine} -o {stem}.mp3"
+
+
 def _elapsed(since: float) -> float:
     import time
     return time.monotonic() - since

@@ -18,14 +18,14 @@ from ..render import Progress, RenderOptions, build_mix, narrate_and_plan
 from ..script.model import Routine
 from ..sound.mix import Mix
 from ..voices import Narrator
-from .cues import Cues
 from .clock import Clock, SystemClock
 from .commands import Command
 from .controller import QUIT_FADE, Controller
+from .cues import Cues
 from .device import AudioUnavailable, MiniaudioSink, Sink
 from .keys import HELP, KeySource, NoKeys
-from .status import StatusLine
 from .program import live_mix
+from .status import StatusLine
 from .stream import Stats, Stream
 from .tape import BedTape
 from .warm import StartCache
@@ -137,8 +137,7 @@ class Session:
         assert self.sink is not None and self.stream is not None, "prepare() first"
         self.clock = clock or SystemClock()
         keys = keys or NoKeys(self.clock)
-        stream, sink = self.stream, self.sink
-        stream.synchronous = not threaded
+        self.stream.synchronous = not threaded
         previous_interval = sys.getswitchinterval()
         sys.setswitchinterval(SWITCH_INTERVAL)
         try:
@@ -178,7 +177,8 @@ class Session:
         self._drain(1.0)
         if status is not None:
             status.close()
-        for message in self.controller.mix.warnings + ([self.controller.mix.bed_error] if self.controller.mix.bed_error else []):
+        mix = self.controller.mix
+        for message in [*mix.warnings, *([mix.bed_error] if mix.bed_error else [])]:
             self._warn(message)
         stats = stream.stats()
         return PlayResult(stats.frames / sink.sample_rate, stopped, stats, self.warnings)

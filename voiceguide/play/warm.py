@@ -111,3 +111,14 @@ class StartCache:
                 total -= size
             except OSError:
                 pass
+
+    def clear(self) -> int:
+        """Remove every entry; returns how many went."""
+        removed = 0
+        for path in self.path.glob("*" + SUFFIX) if self.path.is_dir() else []:
+            try:
+                path.unlink()
+                removed += 1
+            except OSError:
+                pass
+        return removed
