@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass, field, replace
 from typing import Callable
 
-from ..render import Progress, RenderOptions, build_mix, narrate_and_plan
+from ..render import MEMORY_LIMIT, Progress, RenderOptions, build_mix, narrate_and_plan
 from ..script.model import Routine
 from ..sound.mix import Mix
 from ..voices import Narrator
@@ -109,7 +109,8 @@ class Session:
         o = replace(self.options.render, sample_rate=self.sink.sample_rate, mono=self.sink.channels == 1)
         meta = self.routine.meta
         self._narrator = Narrator(engine=o.engine or meta.engine, voice=o.voice or meta.voice, cache=o.cache,
-                                  pronounce=meta.pronounce, jobs=o.jobs, on_warning=self._warn)
+                                  pronounce=meta.pronounce, jobs=o.jobs, on_warning=self._warn,
+                                  memory_limit=MEMORY_LIMIT)
         timeline = narrate_and_plan(self.routine, o, self._narrator, self.progress)
         if start_cache is True:
             start_cache = StartCache() if o.cache else None
