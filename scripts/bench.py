@@ -224,6 +224,8 @@ def bench_play(routine: str = "stress-relief", runs: int = 5, seconds: float = 2
         print(f"  CPU while playing ({seconds:.0f} s, {stats['sample_rate']} Hz, its own bed): "
               f"{100 * share:.1f} % of one core, {stats['underruns']} underruns" if share is not None
               else "  CPU: not enough samples", flush=True)
+        print(f"  longest wait between two device callbacks: {1000 * stats['max_callback_interval']:.0f} ms "
+              f"(the device buffer holds {1000 * stats['device_buffer']:.0f} ms)", flush=True)
         missing = pulse_missing()
         if missing:
             print(f"  PulseAudio: not measured ({', '.join(missing)} not installed)", flush=True)

@@ -493,7 +493,9 @@ def _write_play_stats(session: Any) -> None:
     with open(path, "w", encoding="utf-8") as f:
         json.dump({"first_sound": stats.first_sound, "underruns": stats.underruns,
                    "seconds": stats.frames / session.sink.sample_rate, "backend": getattr(session.sink, "backend", None),
-                   "sample_rate": session.sink.sample_rate, "cpu": session.cpu}, f)
+                   "sample_rate": session.sink.sample_rate, "cpu": session.cpu,
+                   "max_callback_interval": getattr(session.sink, "max_interval", None),
+                   "device_buffer": getattr(session.sink, "buffer_seconds", None)}, f)
 
 
 @main.command()

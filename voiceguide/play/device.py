@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Protocol
 
@@ -210,14 +211,21 @@ class MiniaudioSink:
             rate = sample_rate
         self.sample_rate = rate or 48000
         self.latency = int(self.sample_rate * period_ms * periods / 1000)
+        self.buffer_seconds = period_ms * periods / 1000
+        self.max_interval = 0.0          # longest wait between two callbacks, in seconds
         self._pulled = 0
         self._error: str | None = None
 
     def _generator(self, pull: Pull):
         frames = yield b""
+        last = None
         while True:
             block = pull(frames)
             self._pulled += frames
+            now = time.monotonic()
+            if last is not None:     # a callback this late would have let the device run dry
+                self.max_interval = max(self.max_interval, now - last)
+            last = now
             frames = yield memoryview(np.ascontiguousarray(block, np.float32).reshape(-1)).cast("B")
 
     def start(self, pull: Pull) -> None:
