@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import select
 import sys
-import termios
 import time
 
 import pytest
@@ -16,7 +15,11 @@ from voiceguide.play.keys import Decoder, TerminalKeys
 from voiceguide.play.status import clock, format_status
 from voiceguide.play.controller import Now
 
-posix = pytest.mark.skipif(os.name != "posix", reason="pseudo-terminals are POSIX")
+try:
+    import termios
+except ImportError:                                  # Windows: keys come from msvcrt there
+    termios = None
+posix = pytest.mark.skipif(termios is None, reason="pseudo-terminals are POSIX")
 
 
 @pytest.mark.parametrize("typed, expected", [
