@@ -7,6 +7,7 @@ without the callers knowing which one spoke.
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import json
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
@@ -14,6 +15,14 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from ..errors import VoiceguideError
+
+def package_version(dist: str) -> str:
+    """An installed distribution's version, or "?" (engines name theirs in cache keys)."""
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return "?"
+
 
 LAYER_VERSION = "2"
 """Bumped whenever post-processing (trimming, speed calibration) changes, so old cache

@@ -19,7 +19,6 @@ its own worker process (never next to the espeak-ng library pyttsx3 loads).
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import importlib.util
 import json
 import os
@@ -28,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .base import CALM_WPM, EngineUnavailable, VoiceInfo, VoiceNotFound
+from .base import CALM_WPM, EngineUnavailable, VoiceInfo, VoiceNotFound, package_version
 from .remote import WorkerEngine
 
 SENTENCE_GAP = 0.3      # seconds between sentences when one request holds several (at speed 1)
@@ -145,13 +144,6 @@ def _file_hash(path: Path) -> str:
         return _HASHES[key]
 
 
-def _version(dist: str) -> str:
-    try:
-        return importlib.metadata.version(dist)
-    except importlib.metadata.PackageNotFoundError:
-        return "?"
-
-
 class PiperEngine(WorkerEngine):
     """piper-tts in worker processes; each worker uses `threads` onnxruntime threads."""
 
@@ -170,7 +162,7 @@ class PiperEngine(WorkerEngine):
 
     @property
     def version(self) -> str:
-        return f"piper-tts {_version('piper-tts')}; onnxruntime {_version('onnxruntime')}"
+        return f"piper-tts {package_version('piper-tts')}; onnxruntime {package_version('onnxruntime')}"
 
     def unavailable_reason(self) -> str:
         if importlib.util.find_spec("piper") is None or importlib.util.find_spec("onnxruntime") is None:

@@ -9,7 +9,6 @@ AIFF (macOS) or WAV (Windows) files that the parent reads either way.
 """
 from __future__ import annotations
 
-import importlib.metadata
 import importlib.util
 import os
 import platform
@@ -19,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .base import EngineUnavailable, VoiceInfo, VoiceNotFound
+from .base import EngineUnavailable, VoiceInfo, VoiceNotFound, package_version
 from .remote import WorkerEngine
 
 BASE_WPM = 135.0
@@ -56,15 +55,8 @@ def _bundled_espeak() -> tuple[str, str] | None:
     return (library, data) if Path(library).exists() and Path(data).is_dir() else None
 
 
-def _version(dist: str) -> str:
-    try:
-        return importlib.metadata.version(dist)
-    except importlib.metadata.PackageNotFoundError:
-        return "?"
-
-
 class Pyttsx3Engine(WorkerEngine):
-    """pyttsx3 in worker processes. Speed maps to words per minute (150 wpm at 1.0)."""
+    """pyttsx3 in worker processes. Speed maps to words per minute (BASE_WPM at 1.0)."""
 
     name = "pyttsx3"
     backend = "voiceguide.voices.pyttsx3_engine:Pyttsx3Backend"
@@ -81,12 +73,12 @@ class Pyttsx3Engine(WorkerEngine):
     @property
     def version(self) -> str:
         if self.driver == "espeak":
-            lib = f"espeak-ng (espeakng-loader {_version('espeakng-loader')})" if _bundled_espeak() else "system espeak-ng"
+            lib = f"espeak-ng (espeakng-loader {package_version('espeakng-loader')})" if _bundled_espeak() else "system espeak-ng"
         elif self.driver == "nsss":
             lib = f"nsss macOS {platform.mac_ver()[0]}"
         else:
             lib = f"sapi5 Windows {platform.version()}"
-        return f"pyttsx3 {_version('pyttsx3')}; {lib}"
+        return f"pyttsx3 {package_version('pyttsx3')}; {lib}"
 
     def unavailable_reason(self) -> str:
         if importlib.util.find_spec("pyttsx3") is None:
