@@ -115,8 +115,9 @@ class Narrator:
                 if index == 0:
                     raise
                 pair = ("default", engine.voice_id("default"))
-            self._voice_ids[index] = pair
+            # Version first: another thread that sees the voice id may read the version at once.
             self._versions[index] = engine.version
+            self._voice_ids[index] = pair
         return self._voice_ids[index]
 
     def _warn(self, message: str) -> None:
