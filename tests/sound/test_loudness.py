@@ -4,6 +4,7 @@ import pytest
 from scipy import signal
 
 from voiceguide.sound.loudness import (LoudnessMeter, PeakMeter, TruePeakDetector, clip_loudness,
+                                       gated_loudness, k_weighting_sos,
                                        integrated_loudness, true_peak)
 
 
@@ -96,3 +97,37 @@ def test_meter_state_is_flushed_in_silence(sr):
         meter.add(np.zeros((8192, 2)))
     assert not meter._zi.any()
     assert np.isfinite(meter.integrated())
+
+
+def test_sparse_true_peak_equals_full_oversampling(monkeypatch):
+    """Near a few loud frames the detector interpolates just those frames; it must report
+    exactly what oversampling the whole stretch reports."""
+    from voiceguide.sound import loudness
+    rng = np.random.default_rng(5)
+    compared = 0
+    for _ in range(50):
+        n, channels = int(rng.integers(50, 4000)), int(rng.integers(1, 3))
+        x = (rng.standard_normal((n, channels)) * 0.1).astype(np.float32)
+        loud = rng.integers(0, n, int(rng.integers(1, 6)))
+        x[loud] = rng.uniform(-1, 1, (len(loud), channels))
+        threshold = float(rng.uniform(0.2, 0.9))
+        envelopes = []
+        for ratio in (0, 10 ** 12):           # always sparse, never sparse
+            monkeypatch.setattr(loudness, "_SPARSE_RATIO", ratio)
+            d = TruePeakDetector(channels, threshold)
+            envelopes.append(np.concatenate([d.process(x), d.flush()]))
+        sparse, full = (np.maximum(e, threshold) for e in envelopes)
+        assert np.array_equal(sparse, full)
+        compared += int((full > threshold).sum())
+    assert compared > 100
+
+
+def test_float32_meter_agrees_with_float64_filtering():
+    sr = 44100
+    x = program(sr, seconds=30)
+    meter = LoudnessMeter(sr, 2)
+    meter.add(x)
+    y = signal.sosfilt(k_weighting_sos(sr), x, axis=0)          # float64 all the way
+    hops = (y ** 2).sum(axis=1)[: len(y) // (sr // 10) * (sr // 10)].reshape(-1, sr // 10).sum(axis=1)
+    blocks = np.convolve(hops, np.ones(4), mode="valid") / (0.4 * sr)
+    assert meter.integrated() == pytest.approx(gated_loudness(blocks), abs=0.001)

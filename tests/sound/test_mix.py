@@ -217,3 +217,25 @@ def test_voice_is_the_mix_without_its_bed(timeline, voice):
     m, x = render(timeline, voice, ambient="none", channels=1)
     for start in (0, frames(3.3, SR), m.frames - 5000):
         assert np.array_equal(m.voice(start, 7000)[:len(x) - start], x[start:start + 7000, 0])
+
+
+def test_bed_gain_is_the_interpolated_curve_held_or_moving(timeline, voice):
+    """The mixer multiplies by one number where the bed's gain holds still; that must be
+    exactly the per-frame curve, and the curve must really move elsewhere (ducking, fades)."""
+    from voiceguide.sound.mix import CONTROL
+    m = mix(timeline, voice, sample_rate=SR)
+    held = moving = 0
+    for start in range(0, m.frames, 4096):
+        n = min(4096, m.frames - start)
+        grid = np.arange(start // CONTROL * CONTROL, start + n + CONTROL, CONTROL)
+        t = grid / SR
+        expected = np.interp(np.arange(start, start + n), grid,
+                             m.bed_gain * m.ducker.gain(t) * m.fades.gain(t)).astype(np.float32)
+        assert np.array_equal(m.bed_gain_curve(start, n), expected), start
+        gain = m._bed_gain(start, n)
+        if isinstance(gain, np.ndarray):
+            moving += 1
+        else:
+            held += 1
+            assert np.all(expected == gain), start
+    assert held and moving

@@ -232,11 +232,20 @@ class Mix:
         Evaluated every CONTROL frames on an absolute grid and interpolated linearly: the
         curves move over tenths of a second, and the result still depends only on the frame.
         """
+        gain = self._bed_gain(start, frames)
+        return gain if isinstance(gain, np.ndarray) else np.full(frames, gain, np.float32)
+
+    def _bed_gain(self, start: int, frames: int) -> np.ndarray | np.float32:
+        """`bed_gain_curve`, or one number when the gain holds still over the whole stretch
+        (most of a session: under a sentence, or in a hold), which spares the per-frame
+        interpolation and multiplication. The samples are the same either way."""
         c = CONTROL
         g0 = start // c * c
         grid = np.arange(g0, start + frames + c, c)
         t = grid / self.sample_rate
         values = self.bed_gain * self.ducker.gain(t) * self.fades.gain(t)
+        if values.min() == values.max():
+            return np.float32(values[0])
         return np.interp(np.arange(start, start + frames), grid, values).astype(np.float32)
 
     def bed_source(self) -> BlockSource:
@@ -283,7 +292,7 @@ class Mix:
             for skip in range(0, start, DEFAULT_BLOCK):
                 bed.read(min(DEFAULT_BLOCK, start - skip))
         out = bed.read(frames)
-        out *= self.bed_gain_curve(start, frames)[:, None]
+        out *= _column(self._bed_gain(start, frames))
         out += self.voice(start, frames)[:, None]
         return out
 
@@ -297,7 +306,7 @@ class Mix:
         for pos in range(0, self.frames, block_frames):
             n = min(block_frames, self.frames - pos)
             out = source.read(n)
-            out *= self.bed_gain_curve(pos, n)[:, None]
+            out *= _column(self._bed_gain(pos, n))
             hi = bisect.bisect_left(starts, pos + n)
             while nxt < hi:                       # sounds that start in this block
                 p = self.placements[nxt]
@@ -314,6 +323,11 @@ class Mix:
             active = still
             out += voice[:, None]                 # the voice sits in the centre
             yield out
+
+
+def _column(gain: np.ndarray | np.float32) -> np.ndarray | np.float32:
+    """A per-frame gain as a column that multiplies every channel (a number stays one)."""
+    return gain[:, None] if isinstance(gain, np.ndarray) else gain
 
 
 def _last_activity(timeline: Timeline) -> float:
