@@ -26,7 +26,6 @@ from .loudness import LoudnessMeter, PeakMeter, to_db
 LIMIT_MARGIN_DB = 0.2      # the limiter aims this far under the ceiling (interpolation slack)
 CORRECT_ABOVE_DB = 0.5     # re-measure after limiting when the overshoot exceeds this
 MAX_CORRECTIONS = 3        # measuring renders spent on that, at most
-MEASURE_BLOCK = 65536      # frames per block of the measuring pass: less per-block overhead
 
 
 @dataclass(frozen=True)
@@ -118,7 +117,7 @@ class Mastered:
     def __post_init__(self) -> None:
         p = self.program
         self.sample_rate, self.channels, self.frames = p.sample_rate, p.channels, p.frames
-        self.before = measure(p, max(self.block_frames, MEASURE_BLOCK))
+        self.before = measure(p, self.block_frames)
         o = self.options
         if math.isfinite(self.before.integrated_lufs):
             self.gain_db = min(o.target_lufs - self.before.integrated_lufs, o.max_gain_db)
