@@ -1,15 +1,23 @@
-"""Finding routines: built-in names (package data) or paths to the user's own files."""
+"""Finding routines: built-in names (package data) or paths to the user's own files.
+
+Also the checked way to plan one (`plan_routine`): the timeline plus the limits that keep a
+typo from becoming a day-long session.
+"""
 from __future__ import annotations
 
+import os
+import stat
 from importlib import resources
 from pathlib import Path
 
 from .errors import VoiceguideError
+from .limits import DEFAULT_LIMITS, Limits, check_request, check_session
 from .script.model import Routine
-from .script.parse import parse_bytes
+from .script.parse import Problem, RoutineError, excerpt, parse_bytes
+from .timeline import FitError, SpeechTimer, Timeline, estimate_speech, plan
 
 SUFFIX = ".routine.md"
-MAX_ROUTINE_BYTES = 1_000_000
+MAX_ROUTINE_BYTES = DEFAULT_LIMITS.max_file_bytes
 
 
 class RoutineNotFound(VoiceguideError):
@@ -27,34 +35,80 @@ def builtin_text(name: str) -> str:
 
 
 def _builtin_file(name: str):
-    file = resources.files("voiceguide.routines").joinpath(name + SUFFIX)
-    if not file.is_file():
+    """Only the listed names: a name is never a path into (or out of) the package."""
+    if name not in builtin_names():
         known = ", ".join(builtin_names())
-        raise RoutineNotFound(f"no built-in routine '{name}' and no such file (built-ins: {known})")
-    return file
+        raise RoutineNotFound(f"no built-in routine '{excerpt(name)}' and no such file (built-ins: {known})")
+    return resources.files("voiceguide.routines").joinpath(name + SUFFIX)
 
 
 def is_path(ref: str) -> bool:
     """A reference is a path if it looks like one; otherwise it names a built-in routine."""
-    return "/" in ref or "\\" in ref or ref.endswith((".md", ".txt")) or Path(ref).exists()
-
-
-def load_routine(ref: str | Path) -> Routine:
-    """A built-in routine by name, or a routine file by path."""
-    ref = str(ref)
-    if not is_path(ref):
-        return parse_bytes(_builtin_file(ref).read_bytes(), f"{ref}{SUFFIX}")
-    path = Path(ref)
+    if "/" in ref or "\\" in ref or ref.endswith((".md", ".txt")):
+        return True
     try:
-        if path.is_dir():
-            raise RoutineNotFound(f"{ref}: is a folder, not a routine file")
-        size = path.stat().st_size
-        if size > MAX_ROUTINE_BYTES:
-            raise RoutineNotFound(f"{ref}: {size} bytes is too large for a routine script "
-                                  f"(limit {MAX_ROUTINE_BYTES})")
-        data = path.read_bytes()
+        return Path(ref).exists()
+    except (OSError, ValueError):      # a name too long for the file system, a NUL byte
+        return False
+
+
+def _read_capped(path: Path, ref: str, limit: int) -> bytes:
+    """The file's bytes, refusing anything that is not a regular file or is over `limit`
+    (a device like /dev/zero never ends; a FIFO may never open)."""
+    info = path.stat()
+    if stat.S_ISDIR(info.st_mode):
+        raise RoutineNotFound(f"{ref}: is a folder, not a routine file")
+    if not stat.S_ISREG(info.st_mode):
+        raise RoutineNotFound(f"{ref}: is not a regular file (a device, FIFO or socket)")
+    too_large = RoutineError([Problem(ref, 1, f"the file is {info.st_size:,} bytes; a routine script "
+                                              f"may be at most {limit:,} bytes")])
+    if info.st_size > limit:
+        raise too_large
+    with path.open("rb") as f:
+        data = f.read(limit + 1)       # the file may have grown since stat()
+    if len(data) > limit:
+        raise too_large
+    return data
+
+
+def load_routine(ref: str | Path, limits: Limits = DEFAULT_LIMITS) -> Routine:
+    """A built-in routine by name, or a routine file by path (size checked before reading)."""
+    ref = os.fspath(ref)
+    if not is_path(ref):
+        return parse_bytes(_builtin_file(ref).read_bytes(), f"{ref}{SUFFIX}", limits)
+    if "\x00" in ref:
+        raise RoutineNotFound(f"{excerpt(ref)}: not a valid file name (it contains a NUL byte)")
+    try:
+        data = _read_capped(Path(ref), ref, limits.max_file_bytes)
     except FileNotFoundError:
         raise RoutineNotFound(f"{ref}: no such file") from None
     except OSError as exc:
-        raise RoutineNotFound(f"{ref}: cannot read: {exc.strerror}") from None
-    return parse_bytes(data, ref)
+        raise RoutineNotFound(f"{excerpt(ref, 200)}: cannot read: {exc.strerror or exc}") from None
+    return parse_bytes(data, ref, limits)
+
+
+ESTIMATE_SLACK = 0.25   # how far estimated speech may be off the real voice's, at most
+
+
+def plan_routine(routine: Routine, *, speed: float | None = None, length: float | None = None,
+                 sleep: float = 0.0, limits: Limits = DEFAULT_LIMITS,
+                 timer: SpeechTimer = estimate_speech, fit: bool = True) -> Timeline:
+    """`timeline.plan` with the session limit applied (counting `length` and `sleep`), and a
+    front-matter length that cannot be met reported at its line. With `fit=False` (before
+    synthesis, on estimated durations) a requested length is checked against the limit but
+    not fitted, unless it is out of reach however far the estimates are off."""
+    check_request(routine, length, sleep, limits)
+    try:
+        try:
+            timeline = plan(routine, speed=speed, length=length, timer=timer)
+        except FitError as exc:
+            if fit or not exc.shortest * (1 - ESTIMATE_SLACK) <= exc.wanted <= exc.longest * (1 + ESTIMATE_SLACK):
+                raise
+            timeline = plan(routine, speed=speed, length=length, timer=timer, fit=False)
+    except FitError as exc:
+        if length is None and routine.meta.length is not None:
+            exc.args = (f"{routine.source}:{routine.meta.lines.get('length', 1)}: {exc}",)
+        raise
+    if fit or (routine.meta.length if length is None else length) is None:
+        check_session(routine, timeline, sleep, limits)
+    return timeline

@@ -68,5 +68,5 @@ def draw_timeline(timeline: Timeline, path: Path, envelope: np.ndarray | None = 
         top.set_ylabel("audio")
     axes[0][0].set_title(f"{timeline.title}: {minutes:.1f} min at speed {timeline.speed:g}", fontsize=10)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, format="png")   # whatever the name ends with (temp files)
     plt.close(fig)

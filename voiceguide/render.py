@@ -9,6 +9,9 @@ Nothing here holds the whole session in memory: the mix is rendered block by blo
 """
 from __future__ import annotations
 
+import functools
+import os
+import stat
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,15 +21,20 @@ import numpy as np
 
 from .errors import VoiceguideError
 from .memory import tune_allocator
-from .export.atomic import atomic_output, check_writable
+from .export.atomic import OutputWriteError, atomic_output, check_writable
 from .export.encode import EncodeResult, encode, quality_args, resolve_format
 from .export.sidecars import sidecar_paths, write_json, write_sidecars
 from .export.tags import Tags, chapters_from_timeline
+from .library import plan_routine
+from .limits import DEFAULT_LIMITS, Limits
 from .script.model import Routine
+from .script.parse import excerpt
 from .sound.beds import BEDS
+from .sound.chimes import SYNTHS as CHIME_SYNTHS, find_asset as find_chime_asset
+from .sound.ffmpeg import FFmpegError, decode_stream
 from .sound.master import Mastered, MasterOptions, Measurement
 from .sound.mix import Mix, MixOptions
-from .timeline import Timeline, plan, spoken_texts
+from .timeline import Timeline, spoken_texts
 from .voices import Narrator, default_cache_dir
 
 Progress = Callable[[str, float, float], None]
@@ -60,6 +68,11 @@ class RenderOptions:
     force: bool = False
     cache: bool = True
     jobs: int | None = None
+    max_session: float = DEFAULT_LIMITS.max_session   # seconds, counting length and sleep
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(max_session=self.max_session)
 
 
 @dataclass
@@ -73,30 +86,133 @@ class RenderResult:
     seconds: float = 0.0             # wall time of the render
 
 
-def resolve_ambient(name: str, routine: Routine) -> str:
-    """A bed name stays; anything else is a sound file, relative to the routine's folder."""
-    if name in BEDS or name == "none":
-        return name
-    path = Path(name).expanduser()
-    if not path.is_absolute() and Path(routine.source).is_file():
-        path = Path(routine.source).parent / path
-    if not path.is_file():
-        beds = ", ".join(sorted(BEDS))
-        raise VoiceguideError(f"{routine.source}: ambient '{name}' is neither a bed ({beds}, none) "
-                              f"nor a readable sound file ({path})")
+MIN_BED_SECONDS = 0.1     # a shorter ambient file cannot be looped (see sound.beds.FileBed)
+
+
+@functools.lru_cache(maxsize=32)
+def _probe(path: str, mtime_ns: int, size: int, min_seconds: float) -> str | None:
+    """None if ffmpeg decodes at least `min_seconds` of audio from `path`, else why not.
+    Only that much is decoded (one ffmpeg start); the cache key changes when the file does."""
+    rate = 8000
+    want = max(1, int(min_seconds * rate))
+    blocks = decode_stream(path, rate, 1, chunk_frames=want)
+    try:
+        first = next(blocks, None)
+    except (OSError, FFmpegError) as exc:
+        reason = str(exc).strip().splitlines()
+        return f"ffmpeg cannot decode it ({excerpt(reason[-1], 120) if len(reason) > 1 else 'not audio'})"
+    finally:
+        blocks.close()
+    if first is None or len(first) < want:
+        return "it holds no audio" if first is None or not len(first) else \
+            f"it is too short (under {min_seconds:g} s)"
+    return None
+
+
+def _sound_file(name: str, what: str, routine: Routine, from_routine: bool, min_seconds: float,
+                names: str) -> str:
+    """`name` as a readable, decodable audio file (absolute, so ffmpeg never reads it as a URL):
+    relative to the routine's folder when the routine named it, else to the working folder."""
+    if from_routine:
+        where = f"{routine.source}:{routine.meta.lines.get(what, 1)}: {what} '{excerpt(name)}'"
+    else:
+        where = f"--{what} '{excerpt(name)}'"
+    path: Path | None = None
+    try:
+        given = Path(name.strip()).expanduser()
+        if from_routine and not given.is_absolute() and Path(routine.source).is_file():
+            given = Path(routine.source).parent / given
+        path = given.absolute()
+        info = path.stat()
+    except (OSError, ValueError, RuntimeError):   # missing, NUL byte, name too long, no home
+        missing = f" (no such file: {excerpt(str(path), 200)})" if path is not None else ""
+        raise VoiceguideError(f"{where} is neither {names} nor a readable sound file{missing}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise VoiceguideError(f"{where} is neither {names} nor a readable sound file ({path} is not a file)")
+    if not os.access(path, os.R_OK):
+        raise VoiceguideError(f"{where}: {path} is not readable")
+    problem = _probe(str(path), info.st_mtime_ns, info.st_size, min_seconds)
+    if problem is not None:
+        raise VoiceguideError(f"{where}: {path} is not a usable sound file: {problem}")
     return str(path)
 
 
-def _check_outputs(output: Path, options: RenderOptions) -> None:
-    """Fail before any work if an output exists (without force) or a format is unknown."""
+def resolve_ambient(name: str, routine: Routine, from_routine: bool = True) -> str:
+    """A bed name stays; anything else must be a decodable sound file, relative to the routine's
+    folder when the front matter names it. Errors point at the `ambient =` line."""
+    key = name.strip().lower()
+    if key in BEDS or key == "none":
+        return name
+    beds = f"a bed ({', '.join(sorted(BEDS))}, none)"
+    return _sound_file(name, "ambient", routine, from_routine, MIN_BED_SECONDS, beds)
+
+
+def resolve_chime(name: str, routine: Routine, from_routine: bool = True) -> str:
+    """Like resolve_ambient, for the chime: a built-in sound stays, a file must decode."""
+    key = name.strip()
+    try:
+        builtin = key.lower() == "none" or key in CHIME_SYNTHS or find_chime_asset(key) is not None
+    except (OSError, ValueError):
+        builtin = False
+    if builtin:
+        return name
+    return _sound_file(name, "chime", routine, from_routine, 0.0, f"a chime ({', '.join(sorted(CHIME_SYNTHS))}, none)")
+
+
+def check_inputs(routine: Routine, options: RenderOptions) -> list[Path]:
+    """Before any synthesis: the (estimated) session fits the limits and its sound files decode. Returns
+    the input files (routine, ambient, chime) no output may overwrite."""
+    speed = routine.meta.speed if options.speed is None else options.speed
+    plan_routine(routine, speed=speed, length=options.length, sleep=options.sleep, limits=options.limits,
+                 fit=False)
+    inputs = [Path(routine.source)] if Path(routine.source).is_file() else []
+    for value in (resolve_ambient(options.ambient or routine.meta.ambient, routine, not options.ambient),
+                  resolve_chime(options.chime or routine.meta.chime, routine, not options.chime)):
+        if Path(value).is_absolute():
+            inputs.append(Path(value))
+    return inputs
+
+
+def _same_file(path: Path) -> str:
+    """A key equal for two names of one file (symlinks, `./`, `..`)."""
+    return os.path.normcase(os.path.realpath(path))
+
+
+def _check_outputs(output: Path, options: RenderOptions, inputs: Sequence[Path] = ()) -> None:
+    """Fail before any work if an output exists (without force), cannot be written, is one of
+    the inputs (even with force), coincides with another output, or a format is unknown."""
     try:
         quality_args(resolve_format(output, options.format), options.quality)
     except ValueError as exc:
         raise VoiceguideError(f"{output}: {exc}") from None
-    targets = [output, *sidecar_paths(output, options.transcripts).values()]
-    targets += [p for p in (options.timeline_path, options.picture) if p is not None]
-    for target in targets:
-        check_writable(target, options.force)
+    named = [("-o", output), *((f"--transcript {kind}", path)
+                                for kind, path in sidecar_paths(output, options.transcripts).items())]
+    named += [(flag, p) for flag, p in (("--timeline", options.timeline_path), ("--png", options.picture))
+              if p is not None]
+    sources = {}
+    for source in inputs:
+        sources.setdefault(_same_file(source), source)
+    seen: dict[str, str] = {}
+    for flag, target in named:
+        try:
+            key = _same_file(target)
+        except (OSError, ValueError) as exc:
+            raise VoiceguideError(f"{excerpt(str(target), 200)}: not a usable output name ({exc})") from None
+        if key in sources:
+            raise VoiceguideError(f"{target}: the output ({flag}) would overwrite the input {sources[key]}; "
+                                  f"choose another name")
+        if key in seen:
+            raise VoiceguideError(f"{target}: {flag} and {seen[key]} would write the same file")
+        seen[key] = flag
+        try:
+            if target.exists() and not target.is_dir() and not target.is_file():
+                raise VoiceguideError(f"{target}: is not a regular file (a device, FIFO or socket); "
+                                      f"choose a file name")
+            check_writable(target, options.force)
+        except (VoiceguideError, FileExistsError, OutputWriteError):
+            raise
+        except OSError as exc:
+            raise VoiceguideError(f"{excerpt(str(target), 200)}: cannot write: {exc.strerror or exc}") from None
 
 
 class Envelope:
@@ -137,13 +253,14 @@ def narrate_and_plan(routine: Routine, options: RenderOptions, narrator: Narrato
     """Synthesize every sentence, then plan with the measured durations."""
     meta = routine.meta
     speed = meta.speed if options.speed is None else options.speed
-    texts = spoken_texts(plan(routine, speed=speed))
+    limits = dict(sleep=options.sleep, limits=options.limits)
+    texts = spoken_texts(plan_routine(routine, speed=speed, length=options.length, fit=False, **limits))
     step = 4 * narrator.jobs   # a few sentences per worker between progress reports
     for done in range(0, len(texts), step):
         narrator.prepare(texts[done:done + step], speed)
         if progress is not None:
             progress("voice", min(done + step, len(texts)), len(texts))
-    return plan(routine, speed=speed, length=options.length, timer=narrator.timer())
+    return plan_routine(routine, speed=speed, length=options.length, timer=narrator.timer(), **limits)
 
 
 def mix_options(routine: Routine, options: RenderOptions) -> MixOptions:
@@ -152,9 +269,9 @@ def mix_options(routine: Routine, options: RenderOptions) -> MixOptions:
     return MixOptions(
         sample_rate=options.sample_rate,
         channels=1 if options.mono else 2,
-        ambient=resolve_ambient(options.ambient or meta.ambient, routine),
+        ambient=resolve_ambient(options.ambient or meta.ambient, routine, not options.ambient),
         ambient_volume=meta.ambient_volume if options.ambient_volume is None else options.ambient_volume,
-        chime=options.chime or meta.chime,
+        chime=resolve_chime(options.chime or meta.chime, routine, not options.chime),
         sleep=options.sleep,
         start_bell=options.bells,
         end_bell=options.bells,
@@ -180,7 +297,7 @@ def render(routine: Routine, output: str | Path, options: RenderOptions = Render
     started = time.monotonic()
     tune_allocator()
     output = Path(output)
-    _check_outputs(output, options)
+    _check_outputs(output, options, check_inputs(routine, options))
     warnings: list[str] = []
 
     def warn(message: str) -> None:

@@ -168,8 +168,11 @@ def plan(
     speed: float | None = None,
     length: float | None = None,
     timer: SpeechTimer = estimate_speech,
+    fit: bool = True,
 ) -> Timeline:
-    """Lay the routine out in time. `speed`/`length` override the front matter."""
+    """Lay the routine out in time. `speed`/`length` override the front matter. `fit=False`
+    skips fitting a length: what to say is known before synthesis, but whether a length can
+    be met only once the real sentence durations are (estimates may be off either way)."""
     speed = routine.meta.speed if speed is None else speed
     length = routine.meta.length if length is None else length
     builder = _Builder(speed, timer)
@@ -182,7 +185,7 @@ def plan(
             builder.add(step, index)
             previous = step
     builder.drafts.append(_Draft("pause", TAIL, len(routine.sections) - 1, flexible=True))
-    if length is not None:
+    if length is not None and fit:
         _fit(builder.drafts, length, speed)
     return _assemble(routine, speed, builder.drafts)
 
@@ -209,10 +212,14 @@ def _assemble(routine: Routine, speed: float, drafts: list[_Draft]) -> Timeline:
         events.append(Event(t, d.duration, d.kind, d.section, d.text, d.step, d.flexible))
         t += d.duration
     total = t
-    spans = []
+    first: dict[int, Event] = {}
+    last: dict[int, Event] = {}
+    for e in events:             # one pass: a routine may have thousands of sections
+        first.setdefault(e.section, e)
+        last[e.section] = e
+    spans: list[SectionSpan] = []
     for index, section in enumerate(routine.sections):
-        mine = [e for e in events if e.section == index]
-        start = mine[0].start if mine else (spans[-1].start + spans[-1].duration if spans else 0.0)
-        end = mine[-1].end if mine else start
+        start = first[index].start if index in first else (spans[-1].start + spans[-1].duration if spans else 0.0)
+        end = last[index].end if index in last else start
         spans.append(SectionSpan(section.title or "Introduction", start, end - start))
     return Timeline(routine.meta.title, speed, tuple(events), tuple(spans), total)

@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass, field, replace
 from typing import Callable
 
-from ..render import MEMORY_LIMIT, Progress, RenderOptions, build_mix, narrate_and_plan
+from ..render import MEMORY_LIMIT, Progress, RenderOptions, build_mix, check_inputs, narrate_and_plan
 from ..script.model import Routine
 from ..sound.mix import Mix
 from ..voices import Narrator
@@ -108,6 +108,7 @@ class Session:
         assert self.sink is not None, "open() first"
         o = replace(self.options.render, sample_rate=self.sink.sample_rate, mono=self.sink.channels == 1)
         meta = self.routine.meta
+        check_inputs(self.routine, o)      # limits and sound files, before any synthesis
         self._narrator = Narrator(engine=o.engine or meta.engine, voice=o.voice or meta.voice, cache=o.cache,
                                   pronounce=meta.pronounce, jobs=o.jobs, on_warning=self._warn,
                                   memory_limit=MEMORY_LIMIT)

@@ -25,6 +25,8 @@ class Meta:
     chime: str = "bell"      # chime sound name, or "none"
     length: float | None = None    # fit the whole session to exactly this long
     pronounce: Mapping[str, str] = field(default_factory=dict)
+    # File line of each key that was set, so later checks (ambient file, length limit) can point at it.
+    lines: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import VoiceguideError
+from ..limits import DEFAULT_LIMITS, Limits
 from .durations import DurationError, parse_duration
 from .model import Breathe, Chime, Hold, Meta, Pause, Routine, Say, Section, Step
 
@@ -20,11 +21,24 @@ MIN_SPEED, MAX_SPEED = 0.5, 2.0
 MAX_BREATHS = 100
 SIDES = ("left", "right")
 
-_HEADING = re.compile(r"^(#+)(?:[ \t]+(.*?))?[ \t]*$")
-_HEADING_FLAG = re.compile(r"\s*\{(\w+)\}\s*$")
+_HEADING = re.compile(r"^(#+)(?:[ \t]+(.*))?$")   # no lazy groups: linear on a 1 MB line
+_HEADING_FLAGS = ("sides", "silent")
 _DIRECTIVE = re.compile(r"\[([^\[\]]*)\]")
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _LIST_MARKER = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+_BREATH_COUNT = re.compile(r"[0-9]{1,9}")
+# Control characters that never belong in a text file (tab, newlines and form feed do).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+_TOML_KEY = re.compile(r"""^\s*(?:\[\s*)?([A-Za-z0-9_-]+|"(?:[^"\\]|\\.)*"|'[^']*')""")
+MAX_SHOWN = 60          # characters of the user's text quoted in a message
+MAX_LISTED = 50         # problems printed; the rest are counted
+
+
+def excerpt(text: str, limit: int = MAX_SHOWN) -> str:
+    """The user's text for a one-line message: control characters escaped, long text cut."""
+    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text.replace("\t", " "))
+    text = text.replace("\n", "\\n").replace("\r", "\\r")
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 @dataclass(frozen=True)
@@ -44,7 +58,11 @@ class RoutineError(VoiceguideError):
 
     def __init__(self, problems: list[Problem]):
         self.problems = sorted(problems, key=lambda p: p.line)
-        super().__init__("\n".join(str(p) for p in self.problems))
+        shown = [str(p) for p in self.problems[:MAX_LISTED]]
+        if len(self.problems) > MAX_LISTED:
+            last = self.problems[MAX_LISTED]
+            shown.append(f"{last.file}:{last.line}: ... and {len(self.problems) - MAX_LISTED} more problems")
+        super().__init__("\n".join(shown))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -97,27 +115,54 @@ def _type_name(kind: type | tuple[type, ...]) -> str:
 
 
 class _Collector:
-    def __init__(self, source: str):
+    def __init__(self, source: str, limits: Limits = DEFAULT_LIMITS):
         self.source = source
+        self.limits = limits
         self.problems: list[Problem] = []
 
     def add(self, line: int, message: str) -> None:
-        self.problems.append(Problem(self.source, line, message))
+        """Record a problem; the message is forced onto one line whatever it quotes."""
+        self.problems.append(Problem(self.source, line, excerpt(message, 400)))
 
 
-def _key_line(front_lines: list[str], key: str, first_line: int) -> int:
-    pattern = re.compile(rf"^\s*(?:{re.escape(key)}\s*=|\[\s*{re.escape(key)}\s*\])")
+def _key_lines(front_lines: list[str], first_line: int) -> dict[str, int]:
+    """File line of the first line that sets (or opens a table for) each key: one pass."""
+    lines: dict[str, int] = {}
     for offset, text in enumerate(front_lines):
-        if pattern.match(text):
-            return first_line + offset
-    return first_line
+        match = _TOML_KEY.match(text)
+        if match:
+            lines.setdefault(_unquote(match.group(1)), first_line + offset)
+    return lines
+
+
+def _unquote(token: str) -> str:
+    """A TOML key as written (bare, "basic" or 'literal') -> the key itself."""
+    if token[0] not in "\"'":
+        return token
+    try:
+        return next(iter(tomllib.loads(f"{token} = 0")))
+    except (tomllib.TOMLDecodeError, StopIteration):
+        return token
+
+
+def _control_message(value: str, newlines: bool) -> str | None:
+    """A string from the front matter must be printable text (it ends up in tags and argv)."""
+    match = _CONTROL.search(value) or (None if newlines else re.search(r"[\n\r]", value))
+    return None if match is None else f"must not contain control characters (found U+{ord(match.group()):04X})"
+
+
+_MULTILINE_KEYS = ("description", "suits", "caution")
 
 
 def _parse_front(front_lines: list[str], first_line: int, out: _Collector) -> Meta | None:
     """TOML front matter -> Meta; `first_line` is the file line of the first TOML line."""
     try:
         data = tomllib.loads("\n".join(front_lines))
-    except tomllib.TOMLDecodeError as exc:
+    except (RecursionError, ValueError) as exc:   # deep nesting, or ints of 4300+ digits
+        if not isinstance(exc, tomllib.TOMLDecodeError):
+            why = "it is nested too deeply" if isinstance(exc, RecursionError) else "a number has too many digits"
+            out.add(first_line, f"front matter is not valid TOML: {why}")
+            return None
         text = str(exc)
         match = re.search(r"at line (\d+)", text)
         line = first_line + int(match.group(1)) - 1 if match else first_line
@@ -125,17 +170,22 @@ def _parse_front(front_lines: list[str], first_line: int, out: _Collector) -> Me
         out.add(line, f"front matter is not valid TOML: {message}")
         return None
     values: dict[str, Any] = {}
+    key_lines = _key_lines(front_lines, first_line)
+    lines: dict[str, int] = {}
     for key, value in data.items():
-        line = _key_line(front_lines, key, first_line)
+        line = lines[key] = key_lines.get(key, first_line)
         spec = _KEYS.get(key)
         if spec is None:
-            out.add(line, f"unknown front-matter key '{key}' (known keys: {', '.join(_KEYS)})")
+            out.add(line, f"unknown front-matter key '{excerpt(key)}' (known keys: {', '.join(_KEYS)})")
             continue
         if isinstance(value, bool) or not isinstance(value, spec.kind):
-            out.add(line, f"'{key}' must be {_type_name(spec.kind)}, not {value!r}")
+            out.add(line, f"'{key}' must be {_type_name(spec.kind)}, not {excerpt(repr(value))}")
             continue
         if spec.check and (message := spec.check(value)):
-            out.add(line, f"'{key}' {message}, not {value!r}")
+            out.add(line, f"'{key}' {message}, not {excerpt(repr(value))}")
+            continue
+        if isinstance(value, str) and (message := _control_message(value, key in _MULTILINE_KEYS)):
+            out.add(line, f"'{key}' {message}")
             continue
         if key == "length":
             seconds = _length_seconds(value, line, out)
@@ -143,9 +193,11 @@ def _parse_front(front_lines: list[str], first_line: int, out: _Collector) -> Me
                 continue
             value = seconds
         if key == "pronounce":
-            bad = [k for k, v in value.items() if not isinstance(v, str) or not v.strip() or not k.strip()]
+            bad = [k for k, v in value.items() if not isinstance(v, str) or not v.strip() or not k.strip()
+                   or _control_message(k, False) or _control_message(v, False)]
             if bad:
-                out.add(line, f"[pronounce] entries must map words to respellings (strings); check {', '.join(map(repr, bad))}")
+                out.add(line, f"[pronounce] entries must map words to respellings (strings); "
+                              f"check {excerpt(', '.join(map(repr, bad[:5])))}")
                 continue
         values[key] = float(value) if key in ("speed", "ambient_volume") else value
     if "title" not in data:
@@ -153,7 +205,7 @@ def _parse_front(front_lines: list[str], first_line: int, out: _Collector) -> Me
         return None
     if "title" not in values:
         return None
-    return Meta(**values)
+    return Meta(**values, lines=lines)
 
 
 def _length_seconds(value: Any, line: int, out: _Collector) -> float | None:
@@ -164,9 +216,13 @@ def _length_seconds(value: Any, line: int, out: _Collector) -> float | None:
             out.add(line, f"'length': {exc}")
             return None
     else:
-        seconds = float(value)
+        try:
+            seconds = float(value)
+        except OverflowError:       # an integer too large for a float
+            seconds = math.inf
     if not seconds > 0 or not math.isfinite(seconds):
-        out.add(line, f"'length' must be longer than zero, not {value!r}")
+        what = "longer than zero" if not seconds > 0 or math.isnan(seconds) else "a finite duration"
+        out.add(line, f"'length' must be {what}, not {excerpt(repr(value))}")
         return None
     return seconds
 
@@ -232,7 +288,7 @@ def _parse_directive(body: str, line: int, out: _Collector) -> Step | None:
         out.add(line, "empty directive '[]' (expected pause, hold, chime or breathe)")
         return None
     name, args = words[0].lower(), words[1:]
-    shown = f"[{body.strip()}]"
+    shown = f"[{excerpt(body.strip())}]"
     if name == "pause":
         fixed = bool(args) and args[-1].lower() == "fixed"
         if fixed:
@@ -261,7 +317,7 @@ def _parse_directive(body: str, line: int, out: _Collector) -> Step | None:
 
 def _parse_breathe(args: list[str], shown: str, line: int, out: _Collector) -> Breathe | None:
     usage = f"{shown}: write [breathe 5] or [breathe 5 in 4s out 6s]"
-    if not args or not args[0].isdigit() or len(args) not in (1, 3, 5):
+    if not args or not _BREATH_COUNT.fullmatch(args[0]) or len(args) not in (1, 3, 5):
         out.add(line, usage)
         return None
     count = int(args[0])
@@ -290,10 +346,10 @@ def _check_placeholders(text: str, line: int, sides: bool, out: _Collector) -> b
                 out.add(line, f"{{{name}}} is only allowed in a section whose heading ends with {{sides}}")
                 ok = False
         else:
-            out.add(line, f"unknown placeholder {{{name}}} (only {{side}} and {{other}} exist)")
+            out.add(line, f"unknown placeholder {{{excerpt(name)}}} (only {{side}} and {{other}} exist)")
             ok = False
     if ok and ("{" in _PLACEHOLDER.sub("", text) or "}" in _PLACEHOLDER.sub("", text)):
-        out.add(line, f"unmatched brace in: {text.strip()}")
+        out.add(line, f"unmatched brace in: {excerpt(text.strip())}")
         ok = False
     return ok
 
@@ -302,6 +358,15 @@ def _clean_text(text: str) -> str:
     """Markdown decoration that should not be spoken: list markers, emphasis, code ticks."""
     text = _LIST_MARKER.sub("", text)
     return text.replace("**", "").replace("__", "").replace("`", "").replace("*", "")
+
+
+def _check_length(text: str, line: int, what: str, out: _Collector) -> bool:
+    limit = out.limits.max_step_chars
+    if len(text) <= limit:
+        return True
+    out.add(line, f"{what} has {len(text):,} characters; a step may have at most {limit:,} "
+                  f"(split it into paragraphs with blank lines)")
+    return False
 
 
 def _paragraph_steps(lines: list[tuple[int, str]], sides: bool, out: _Collector) -> list[Step]:
@@ -313,7 +378,7 @@ def _paragraph_steps(lines: list[tuple[int, str]], sides: bool, out: _Collector)
     def flush() -> None:
         nonlocal first_line
         text = " ".join(" ".join(words).split())
-        if text:
+        if text and _check_length(text, first_line, "this paragraph", out):
             steps.append(Say(text, first_line))
         words.clear()
         first_line = 0
@@ -337,10 +402,24 @@ def _paragraph_steps(lines: list[tuple[int, str]], sides: bool, out: _Collector)
             words.append(chunk)
         leftover = _DIRECTIVE.sub("", raw)
         if "[" in leftover or "]" in leftover:
-            out.add(line, f"unmatched square bracket in: {raw.strip()}")
+            out.add(line, f"unmatched square bracket in: {excerpt(raw.strip())}")
         _check_placeholders(leftover, line, sides, out)
     flush()
     return steps
+
+
+def _heading_flags(title: str) -> tuple[set[str], str]:
+    """Strip trailing {sides}/{silent} flags (any order, repeats allowed) in one linear pass."""
+    flags: set[str] = set()
+    end = len(title.rstrip())
+    while end and title[end - 1] == "}":
+        start = title.rfind("{", 0, end)
+        name = title[start + 1:end - 1].strip() if start >= 0 else ""
+        if name not in _HEADING_FLAGS:
+            break
+        flags.add(name)
+        end = len(title[:start].rstrip())
+    return flags, title[:end]
 
 
 def _parse_heading(match: re.Match[str], line: int, out: _Collector) -> _SectionDraft | None:
@@ -348,16 +427,12 @@ def _parse_heading(match: re.Match[str], line: int, out: _Collector) -> _Section
     if len(hashes) > 3:
         out.add(line, f"heading level {len(hashes)} is too deep: use # to ### for sections")
         return None
-    flags = set()
-    while flag := _HEADING_FLAG.search(title):
-        name = flag.group(1)
-        if name not in ("sides", "silent"):
-            break
-        flags.add(name)
-        title = title[:flag.start()]
+    flags, title = _heading_flags(title)
     title = _clean_text(title).strip()
     if not title:
         out.add(line, "heading has no title")
+        return None
+    if not _check_length(title, line, "this heading", out):
         return None
     if not _check_placeholders(title, line, "sides" in flags, out):
         return None
@@ -423,9 +498,10 @@ def _expand(drafts: list[_SectionDraft]) -> tuple[Section, ...]:
 # Entry points
 
 
-def parse_routine(text: str, source: str = "<routine>") -> Routine:
+def parse_routine(text: str, source: str = "<routine>", limits: Limits = DEFAULT_LIMITS) -> Routine:
     """Parse routine text. Raises RoutineError listing every problem; nothing else escapes."""
-    out = _Collector(source)
+    out = _Collector(source, limits)
+    _check_characters(text, source)
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     if lines and lines[0].startswith("\ufeff"):
         lines[0] = lines[0][1:]
@@ -435,7 +511,7 @@ def parse_routine(text: str, source: str = "<routine>") -> Routine:
     if lines[first_content].strip() != FENCE:
         raise RoutineError([Problem(source, first_content + 1,
                                     f"a routine must start with '{FENCE}' front matter (title = \"...\") "
-                                    f"then '{FENCE}', found: {lines[first_content].strip()[:60]}")])
+                                    f"then '{FENCE}', found: {excerpt(lines[first_content].strip())}")])
     close = next((i for i in range(first_content + 1, len(lines)) if lines[i].strip() == FENCE), None)
     if close is None:
         raise RoutineError([Problem(source, first_content + 1, f"front matter opened with '{FENCE}' is never closed")])
@@ -449,14 +525,29 @@ def parse_routine(text: str, source: str = "<routine>") -> Routine:
     return Routine(meta, sections, source)
 
 
-def parse_bytes(data: bytes, source: str) -> Routine:
+def _check_characters(text: str, source: str) -> None:
+    """Binary or garbled files fail on their first bad character, before anything else."""
+    match = _CONTROL.search(text)
+    if match is None:
+        return
+    line = text.count("\n", 0, match.start()) + 1
+    if match.group() == "\x00":
+        message = "the file contains NUL bytes: it looks binary, not a routine script"
+    else:
+        message = (f"control character U+{ord(match.group()):04X} in the text: the file looks binary "
+                   f"or garbled, not a routine script")
+    raise RoutineError([Problem(source, line, message)])
+
+
+def parse_bytes(data: bytes, source: str, limits: Limits = DEFAULT_LIMITS) -> Routine:
     """Decode UTF-8 (reporting the line of a bad byte) and parse."""
+    if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        raise RoutineError([Problem(source, 1, "the file is UTF-32 text: save it as UTF-8")])
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise RoutineError([Problem(source, 1, "the file is UTF-16 text: save it as UTF-8")])
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[:exc.start].count(b"\n") + 1
         raise RoutineError([Problem(source, line, "the file is not UTF-8 text (is it a routine script?)")]) from None
-    if "\x00" in text:
-        line = text[:text.index("\x00")].count("\n") + 1
-        raise RoutineError([Problem(source, line, "the file contains NUL bytes: it looks binary, not a routine script")])
-    return parse_routine(text, source)
+    return parse_routine(text, source, limits)
