@@ -121,3 +121,33 @@ def test_bad_blocks_are_rejected(tmp_path):
     with pytest.raises(ValueError, match="NaN"):
         encode(iter([np.full((10, 2), np.nan, np.float32)]), tmp_path / "y.mp3", sample_rate=44100, channels=2)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_ctrl_c_while_ffmpeg_starts_brings_back_no_temp_file(tmp_path, monkeypatch):
+    """A Ctrl-C landing inside Popen (after the fork, before the caller has the process)
+    leaves an ffmpeg nobody holds; it must not bring back the temp file when it finishes."""
+    import os
+    import signal
+    import subprocess
+    import time
+    from voiceguide.export import encode as encode_module
+
+    started = []
+    real_popen = subprocess.Popen
+
+    def popen_then_interrupt(cmd, *args, **kwargs):
+        proc = real_popen(cmd, *args, **kwargs)
+        if "pipe:0" in cmd:                           # the encoder, not a capability probe
+            started.append(proc)
+            os.kill(os.getpid(), signal.SIGINT)       # arrives before Popen "returns"
+            time.sleep(0.05)
+        return proc
+
+    monkeypatch.setattr(encode_module.subprocess, "Popen", popen_then_interrupt)
+    blocks = (np.zeros((4096, 2), np.float32) for _ in range(50))
+    with pytest.raises(KeyboardInterrupt):
+        encode(blocks, tmp_path / "out.mp3", sample_rate=44100, channels=2)
+    assert len(started) == 1
+    started[0].stdin.close()                        # as when voiceguide exits: ffmpeg finishes
+    assert started[0].wait(timeout=10) == 0          # ... having written an (unlinked) file
+    assert list(tmp_path.iterdir()) == []

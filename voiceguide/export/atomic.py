@@ -5,14 +5,25 @@ system, so the final rename is atomic) and moved into place only when writing su
 On any error, including Ctrl-C, the temporary file is removed and an existing output is left
 untouched. Without `force`, an existing output is never replaced: the final step links the
 temporary file to the output name, which fails if the name was taken meanwhile.
+
+After SIGKILL nothing can clean up, so the temporary name carries the writer's pid,
+`.NAME.<pid>.<random>.partEXT`, and the next write into that directory sweeps temporary
+files whose process is gone (see `voiceguide.tempfiles`).
+
+A write that fails for lack of room or permission raises OutputWriteError, one line such as
+"cannot write out.mp3: No space left on device".
 """
 from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from pathlib import Path
 from typing import Iterator
+
+from .. import tempfiles
+
+OUTPUT_TEMPS = tempfiles.pattern(r"\..+?", r"\.part(?:\.[^.]*)?")
+"""Names of the temporary files of outputs (and of their ffmpeg metadata)."""
 
 
 class OutputExistsError(FileExistsError):
@@ -23,8 +34,34 @@ class OutputExistsError(FileExistsError):
         super().__init__(f"{path} already exists (use --force to overwrite it)")
 
 
+class OutputWriteError(OSError):
+    """An output could not be written: disk full, file too large, read-only or unwritable folder."""
+
+    def __init__(self, path: str | os.PathLike, reason: str | BaseException):
+        code = reason.errno if isinstance(reason, OSError) else None
+        if isinstance(reason, OSError):
+            reason = reason.strerror or str(reason)
+        self.path, self.reason = Path(path), str(reason)
+        super().__init__(code, self.reason)      # errno and strerror, as for any OSError
+
+    def __str__(self) -> str:
+        return f"cannot write {self.path}: {self.reason}"
+
+
+@contextlib.contextmanager
+def writing(path: str | os.PathLike) -> Iterator[None]:
+    """Report an OSError raised while writing `path` as OutputWriteError (one clear line)."""
+    try:
+        yield
+    except (OutputExistsError, OutputWriteError, BrokenPipeError):
+        raise
+    except OSError as exc:
+        raise OutputWriteError(path, exc) from exc
+
+
 def check_writable(path: str | os.PathLike, force: bool = False) -> Path:
-    """Fail early (before any rendering) if `path` cannot be written."""
+    """Fail early (before any rendering) if `path` cannot be written: it exists (without
+    `force`), its folder is missing, or a file cannot be created there."""
     path = Path(path)
     if path.is_dir():
         raise IsADirectoryError(f"{path} is a directory")
@@ -33,6 +70,8 @@ def check_writable(path: str | os.PathLike, force: bool = False) -> Path:
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
         raise FileNotFoundError(f"output directory {parent} does not exist")
+    with writing(path):      # root ignores mode bits: only trying tells (read-only mounts, /sys)
+        tempfiles.create(parent, f".{path.stem}", ".part.probe").unlink()
     return path
 
 
@@ -42,6 +81,27 @@ def _umask() -> int:
     return mask
 
 
+def _publish(tmp: Path, path: Path, force: bool) -> None:
+    os.chmod(tmp, 0o666 & ~_umask())       # mkstemp makes 0600; give normal permissions
+    if force:
+        os.replace(tmp, path)
+        return
+    try:
+        os.link(tmp, path)                  # atomic "create only if absent"
+    except FileExistsError:
+        raise OutputExistsError(path) from None
+    except OSError:                         # no hard links here (some FUSE/SMB mounts)
+        if path.exists():
+            raise OutputExistsError(path) from None
+        os.replace(tmp, path)
+
+
+def temp_beside(path: Path, suffix: str) -> Path:
+    """A swept temporary file next to `path` (e.g. ffmpeg's metadata input)."""
+    with writing(path):
+        return tempfiles.create(path.parent if str(path.parent) else Path("."), f".{path.stem}", suffix)
+
+
 @contextlib.contextmanager
 def atomic_output(path: str | os.PathLike, *, force: bool = False) -> Iterator[Path]:
     """Yield a temporary path next to `path`; on success it becomes `path`.
@@ -49,23 +109,12 @@ def atomic_output(path: str | os.PathLike, *, force: bool = False) -> Iterator[P
     The temporary name keeps the output's extension (tools that look at it still work).
     """
     path = check_writable(path, force)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=f".part{path.suffix}")
-    os.close(fd)
-    tmp = Path(tmp_name)
+    tempfiles.sweep(path.parent if str(path.parent) else Path("."), OUTPUT_TEMPS)
+    tmp = temp_beside(path, f".part{path.suffix}")
     try:
         yield tmp
-        os.chmod(tmp, 0o666 & ~_umask())       # mkstemp makes 0600; give normal permissions
-        if force:
-            os.replace(tmp, path)
-        else:
-            try:
-                os.link(tmp, path)              # atomic "create only if absent"
-            except FileExistsError:
-                raise OutputExistsError(path) from None
-            except OSError:                     # no hard links here (some FUSE/SMB mounts)
-                if path.exists():
-                    raise OutputExistsError(path) from None
-                os.replace(tmp, path)
+        with writing(path):
+            _publish(tmp, path, force)
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
@@ -73,6 +122,6 @@ def atomic_output(path: str | os.PathLike, *, force: bool = False) -> Iterator[P
 
 def write_text(path: str | os.PathLike, text: str, *, force: bool = False) -> Path:
     """Write a small text file atomically (sidecars)."""
-    with atomic_output(path, force=force) as tmp:
+    with atomic_output(path, force=force) as tmp, writing(path):
         tmp.write_text(text, encoding="utf-8")
     return Path(path)

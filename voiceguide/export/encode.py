@@ -12,27 +12,29 @@ receives the same dithered 16-bit samples as WAV.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import queue
 import re
+import signal
 import subprocess
 import tempfile
 import threading
 import wave
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
 from ..sound.blocks import Program
 from ..sound.ffmpeg import FFmpegError, encoders, ffmpeg_exe
-from .atomic import atomic_output, check_writable
+from .atomic import OutputWriteError, atomic_output, check_writable, temp_beside, writing
 from .tags import Chapter, Tags, ffmetadata, write_id3, write_vorbis
 
 
 class EncodeError(RuntimeError):
-    """Encoding failed (the message carries ffmpeg's complaint)."""
+    """Encoding failed (the one-line message carries ffmpeg's complaint)."""
 
 
 @dataclass(frozen=True)
@@ -127,13 +129,14 @@ class _Writer(threading.Thread):
         self.sink = sink
         self.queue: queue.Queue = queue.Queue(maxsize=depth)
         self.error: BaseException | None = None
+        self.discarding = False
 
     def run(self) -> None:
         while True:
             item = self.queue.get()
             if item is None:
                 return
-            if self.error is None:
+            if self.error is None and not self.discarding:
                 try:
                     self.sink(item)
                 except BaseException as exc:   # reported to the producer
@@ -154,7 +157,11 @@ class _Writer(threading.Thread):
         self.join()
 
 
-def _feed(blocks: Iterable[np.ndarray], sink: Callable[[np.ndarray], None], channels: int) -> int:
+def _feed(blocks: Iterable[np.ndarray], sink: Callable[[np.ndarray], None], channels: int,
+          stop: Callable[[], None] | None = None) -> int:
+    """Push `blocks` through a writer thread into `sink`. On any error or Ctrl-C the queued
+    blocks are dropped and `stop` runs first (it kills ffmpeg, so a write blocked on its
+    pipe returns at once instead of the writer draining the queue)."""
     frames = 0
     writer = _Writer(sink)
     writer.start()
@@ -169,6 +176,11 @@ def _feed(blocks: Iterable[np.ndarray], sink: Callable[[np.ndarray], None], chan
                 raise ValueError("audio block contains NaN or infinity")
             writer.put(b)
             frames += len(b)
+    except BaseException:
+        writer.discarding = True
+        if stop is not None:
+            stop()
+        raise
     finally:
         writer.close()
     if writer.error is not None:
@@ -176,13 +188,29 @@ def _feed(blocks: Iterable[np.ndarray], sink: Callable[[np.ndarray], None], chan
     return frames
 
 
-def _write_wav(tmp: Path, blocks, sample_rate: int, channels: int, bits: int) -> int:
+def _write_wav(tmp: Path, target: Path, blocks, sample_rate: int, channels: int, bits: int) -> int:
+    """Write a WAV; an OSError while writing (disk full) becomes OutputWriteError for `target`.
+    Errors of the blocks themselves pass through unchanged."""
     dither = Dither(channels, bits)
-    with wave.open(str(tmp), "wb") as w:
-        w.setnchannels(channels)
-        w.setsampwidth(bits // 8)
-        w.setframerate(sample_rate)
-        return _feed(blocks, lambda b: w.writeframesraw(_pcm_bytes(dither(b), bits)), channels)
+    with writing(target):
+        w = wave.open(str(tmp), "wb")
+    w.setnchannels(channels)
+    w.setsampwidth(bits // 8)
+    w.setframerate(sample_rate)
+
+    def sink(block: np.ndarray) -> None:
+        with writing(target):
+            w.writeframesraw(_pcm_bytes(dither(block), bits))
+
+    try:
+        frames = _feed(blocks, sink, channels)
+    except BaseException:
+        with contextlib.suppress(Exception):
+            w.close()
+        raise
+    with writing(target):
+        w.close()
+    return frames
 
 
 _BITRATE = re.compile(r"^(\d+(?:\.\d+)?)\s*([kK])?(?:bps|b/s)?$")
@@ -222,8 +250,10 @@ def quality_args(fmt: Format, quality: str | int | float | None) -> list[str]:
     raise ValueError(f"bad {fmt.name} quality '{q}': use {what}")
 
 
-def ffmpeg_command(fmt: Format, out: Path, sample_rate: int, channels: int,
+def ffmpeg_command(fmt: Format, out: Path | int, sample_rate: int, channels: int,
                    quality: str | int | None, metadata_file: Path | None) -> list[str]:
+    """The encoder's command line; `out` is a path, or an open file descriptor that the
+    child inherits (ffmpeg's seekable `fd:` protocol)."""
     cmd = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
            "-f", fmt.pcm, "-ar", str(sample_rate), "-ac", str(channels), "-i", "pipe:0"]
     if metadata_file is not None:
@@ -240,24 +270,47 @@ def ffmpeg_command(fmt: Format, out: Path, sample_rate: int, channels: int,
     if fmt.name == "flac":
         cmd += ["-sample_fmt", "s16"]
     # bitexact: no encoder version strings or creation times, so output is reproducible.
-    cmd += ["-fflags", "+bitexact", "-flags:a", "+bitexact", "-f", fmt.muxer, str(out)]
+    cmd += ["-fflags", "+bitexact", "-flags:a", "+bitexact"]
+    cmd += ["-fd", str(out), "-f", fmt.muxer, "fd:"] if isinstance(out, int) else ["-f", fmt.muxer, str(out)]
     return cmd
 
 
-def _write_ffmpeg(tmp: Path, blocks, fmt: Format, sample_rate: int, channels: int,
+def _start_ffmpeg(cmd: list[str], err, out_fd: int | None = None) -> subprocess.Popen:
+    """ffmpeg in its own session: a terminal's Ctrl-C reaches only voiceguide, which stops
+    ffmpeg itself once the temporary output is abandoned. If voiceguide is killed outright,
+    ffmpeg reads end-of-file on its stdin and exits by itself.
+
+    On POSIX ffmpeg writes to a descriptor of the temp file rather than to its name: an
+    ffmpeg that outlives its render (a Ctrl-C inside Popen, before the caller holds the
+    process) can then only finish an unlinked file, never bring the temp name back."""
+    return subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err,
+                            start_new_session=os.name == "posix",
+                            pass_fds=(out_fd,) if out_fd is not None else ())
+
+
+def _reap(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+
+
+def _write_ffmpeg(tmp: Path, target: Path, blocks, fmt: Format, sample_rate: int, channels: int,
                   quality, tags: Tags | None, chapters: Sequence[Chapter]) -> int:
     with contextlib.ExitStack() as stack:
         meta_path = None
         if fmt.chapters == "ffmetadata" and (tags or chapters):
-            d = stack.enter_context(tempfile.TemporaryDirectory(prefix="voiceguide-"))
-            meta_path = Path(d) / "metadata.txt"
-            meta_path.write_text(ffmetadata(tags, chapters), encoding="utf-8")
+            meta_path = temp_beside(target, ".part.ffmeta")     # swept like the output's temp
+            stack.callback(meta_path.unlink, missing_ok=True)
+            with writing(target):
+                meta_path.write_text(ffmetadata(tags, chapters), encoding="utf-8")
         err = stack.enter_context(tempfile.TemporaryFile())
-        cmd = ffmpeg_command(fmt, tmp, sample_rate, channels, quality, meta_path)
-        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err)
-        with contextlib.suppress(OSError, AttributeError):   # a 1 MiB pipe: fewer stalls
-            import fcntl
-            fcntl.fcntl(proc.stdin.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
+        out_fd = None
+        if os.name == "posix":
+            out_fd = os.open(tmp, os.O_WRONLY | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0))
+            stack.callback(os.close, out_fd)
+        cmd = ffmpeg_command(fmt, tmp if out_fd is None else out_fd, sample_rate, channels, quality, meta_path)
+        proc = _start_ffmpeg(cmd, err, out_fd)
+        stack.callback(_reap, proc)
         dither = Dither(channels) if fmt.pcm == "s16le" else None
 
         def sink(block: np.ndarray) -> None:
@@ -265,27 +318,60 @@ def _write_ffmpeg(tmp: Path, blocks, fmt: Format, sample_rate: int, channels: in
             proc.stdin.write(data)
 
         try:
-            frames = _feed(blocks, sink, channels)
+            with contextlib.suppress(OSError, AttributeError):   # a 1 MiB pipe: fewer stalls
+                import fcntl
+                fcntl.fcntl(proc.stdin.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
+            frames = _feed(blocks, sink, channels, stop=proc.kill)
             proc.stdin.close()
             rc = proc.wait()
         except BaseException as exc:
             proc.kill()
-            proc.wait()
+            rc = proc.wait()
             if isinstance(exc, BrokenPipeError):     # ffmpeg quit: say why, not "broken pipe"
-                raise EncodeError(f"ffmpeg stopped while encoding {fmt.name}:\n{_tail(err)}") from exc
+                raise ffmpeg_failure(_stderr(err), rc, fmt.name, tmp, target) from None
             raise
         finally:
             with contextlib.suppress(Exception):
                 proc.stdin.close()
         if rc != 0:
-            raise EncodeError(f"ffmpeg could not encode {fmt.name} (exit {rc}):\n{_tail(err)}")
+            raise ffmpeg_failure(_stderr(err), rc, fmt.name, tmp, target)
         return frames
 
 
-def _tail(err) -> str:
+WRITE_ERRNOS = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO)
+"""Errors that mean "the output cannot be written" when ffmpeg reports them."""
+
+
+def ffmpeg_failure(stderr: str, rc: int, fmt: str, tmp: Path, target: Path) -> Exception:
+    """One clear line for a failed ffmpeg: OutputWriteError when it could not write (disk
+    full, file too large, read-only), else EncodeError with ffmpeg's last complaint."""
+    for code in WRITE_ERRNOS:
+        if os.strerror(code) in stderr:
+            return OutputWriteError(target, os.strerror(code))
+    if os.name == "posix" and rc == -signal.SIGXFSZ:          # over the file size limit (ulimit -f)
+        return OutputWriteError(target, os.strerror(errno.EFBIG))
+    lines = [line.strip() for line in stderr.replace(str(tmp), str(target)).splitlines() if line.strip()]
+    how = f"killed by signal {-rc}" if rc < 0 else f"exit {rc}"
+    return EncodeError(f"ffmpeg could not encode {fmt} ({how}): {lines[-1] if lines else 'no message'}")
+
+
+def _stderr(err) -> str:
     err.seek(0)
-    lines = err.read().decode("utf-8", "replace").strip().splitlines()
-    return "\n".join(lines[-8:]) or "(no message)"
+    return err.read().decode("utf-8", "replace")
+
+
+@contextlib.contextmanager
+def _tagging(target: Path) -> Iterator[None]:
+    """Tag writers (mutagen) wrap OSErrors in their own exception: report those as write errors."""
+    try:
+        yield
+    except OutputWriteError:
+        raise
+    except Exception as exc:
+        cause = exc if isinstance(exc, OSError) else (exc.__cause__ or exc.__context__)
+        if isinstance(cause, OSError):
+            raise OutputWriteError(target, cause) from exc
+        raise
 
 
 def encode(blocks: Iterable[np.ndarray], path: str | os.PathLike, *, sample_rate: int,
@@ -306,13 +392,14 @@ def encode(blocks: Iterable[np.ndarray], path: str | os.PathLike, *, sample_rate
     check_writable(path, force)
     with atomic_output(path, force=force) as tmp:
         if fmt.codec is None:
-            frames = _write_wav(tmp, blocks, sample_rate, channels, bit_depth)
+            frames = _write_wav(tmp, path, blocks, sample_rate, channels, bit_depth)
         else:
-            frames = _write_ffmpeg(tmp, blocks, fmt, sample_rate, channels, quality, tags, chapters)
-        if fmt.chapters == "id3" and (tags or chapters):
-            write_id3(tmp, tags, chapters, wav=fmt.name == "wav")
-        elif fmt.chapters == "vorbis":
-            write_vorbis(tmp, tags, chapters)
+            frames = _write_ffmpeg(tmp, path, blocks, fmt, sample_rate, channels, quality, tags, chapters)
+        with _tagging(path):
+            if fmt.chapters == "id3" and (tags or chapters):
+                write_id3(tmp, tags, chapters, wav=fmt.name == "wav")
+            elif fmt.chapters == "vorbis":
+                write_vorbis(tmp, tags, chapters)
     return EncodeResult(path, fmt.name, frames, sample_rate, channels)
 
 
