@@ -1,6 +1,8 @@
 """The narrator as the planner and renderer use it, and the engine registry."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -143,13 +145,18 @@ def test_errors_are_voiceguide_errors_for_the_cli():
 
 
 def test_memory_limit_drops_old_sentences_and_reads_them_back_from_disk(piper, tmp_path):
+    """Dropped sentences come back from the narrator's private copy on disk, not from the
+    shared cache, which another process may change or empty meanwhile."""
     texts = ["Rest your hands.", "Feel the warmth.", "Let them be heavy.", "Notice your breath."]
     with Narrator([piper], cache=tmp_path / "c", jobs=1, memory_limit=1) as narrator:
         first = [narrator.speech(t).samples.copy() for t in texts]
         assert len(narrator._memo) == 1 and narrator.stats.synthesized == 4
         again = narrator.speech(texts[0])
-        assert narrator.stats.synthesized == 4 and narrator.stats.cache_hits == 1
+        assert narrator.stats.synthesized == 4 and narrator.stats.cache_hits == 0
         assert np.array_equal(again.samples, first[0])
+        spill = narrator._spill_dir
+        assert spill is not None and len(list(Path(spill).iterdir())) == 3
+    assert not Path(spill).exists()                          # removed on close
 
 
 def test_without_a_cache_nothing_is_dropped(piper):

@@ -8,6 +8,7 @@ same loudness, so sentences from different engine calls sit at one level.
 from __future__ import annotations
 
 import hashlib
+import io
 import math
 import os
 import tempfile
@@ -20,6 +21,7 @@ from typing import Callable
 import numpy as np
 from .lazy import signal
 
+from .. import tempfiles
 from .blocks import db_to_gain
 from .limiter import limit
 from .loudness import clip_loudness
@@ -105,6 +107,9 @@ def _hold_peaks(x: np.ndarray, rate: int, level: float, plr: float) -> np.ndarra
     return x
 
 
+_TEMPS = tempfiles.pattern(r"[0-9a-f]{16}", r"\.tmp")
+"""Temp files of `ClipStore.put`: `<key[:16]>.<pid>.<random>.tmp`."""
+
 CLIP_VERSION = "1"
 """Bumped whenever prepare_clip's processing changes, so stored clips are made again."""
 
@@ -141,21 +146,29 @@ class ClipStore:
         return self.folder / key[:2] / f"{key}.npy"
 
     def get(self, key: str) -> np.ndarray | None:
+        """The stored clip, or None when it is missing or damaged. Each entry ends with the
+        sha256 of its samples: a flipped byte still loads as a .npy, and would be mixed in."""
         try:
-            clip = np.load(self._path(key), allow_pickle=False)
-        except (OSError, ValueError):
+            data = self._path(key).read_bytes()
+            clip = np.load(io.BytesIO(data[:-32]), allow_pickle=False)
+        except (OSError, ValueError, EOFError):
             return None
-        return clip if clip.dtype == np.float32 and clip.ndim == 1 else None
+        if clip.dtype != np.float32 or clip.ndim != 1:
+            return None
+        return clip if hashlib.sha256(clip.tobytes()).digest() == data[-32:] else None
 
     def put(self, key: str, clip: np.ndarray) -> None:
         """Best effort: a full disk or read-only folder never fails a render."""
         path = self._path(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+            tempfiles.sweep(path.parent, _TEMPS, once=True)     # what killed processes left
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{key[:16]}.{os.getpid()}.", suffix=".tmp")
             try:
+                samples = np.ascontiguousarray(clip, np.float32)
                 with os.fdopen(fd, "wb") as handle:
-                    np.save(handle, np.asarray(clip, np.float32), allow_pickle=False)
+                    np.save(handle, samples, allow_pickle=False)
+                    handle.write(hashlib.sha256(samples.tobytes()).digest())
                 os.replace(tmp, path)
             finally:
                 if os.path.exists(tmp):

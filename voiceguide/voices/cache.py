@@ -26,11 +26,13 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import tempfiles
 from .base import Request, Speech
 
 FORMAT = 1
 SUFFIX = ".seg"
 _TMP_SUFFIX = ".tmp"
+_TEMPS = tempfiles.pattern(r"[0-9a-f]{16}", r"\.tmp")   # `<key[:16]>.<pid>.<random>.tmp`, see put
 
 
 def default_cache_dir() -> Path:
@@ -70,19 +72,31 @@ class SpeechCache:
         key = request.key
         path = self.entry_path(key)
         try:
-            data = path.read_bytes()
+            with open(path, "rb") as f:
+                identity = _identity(os.fstat(f.fileno()))
+                data = f.read()
         except OSError:
             self.misses += 1
             return None
         speech = _decode(data, key)
         if speech is None:
-            _remove(path)  # corrupt: drop it so the caller regenerates it
+            # Corrupt: drop it so the caller regenerates it, but only if it is still the file
+            # we read (another process may have just put a good entry in its place).
+            try:
+                if _identity(os.stat(path)) == identity:
+                    _remove(path)
+            except OSError:
+                pass
             self.misses += 1
             return None
         self.hits += 1
         return speech
 
-    def put(self, request: Request, speech: Speech) -> None:
+    def put(self, request: Request, speech: Speech) -> Speech:
+        """Store `speech` unless a valid entry is already there, and return what the cache
+        now holds. First writer wins: when two processes synthesize the same sentence at
+        once (piper's takes differ, espeak's depend on what the worker spoke before), both
+        go on with the same take, so every render matches a later render from the cache."""
         key = request.key
         path = self.entry_path(key)
         payload = speech.samples.astype("<f4").tobytes()
@@ -99,19 +113,28 @@ class SpeechCache:
             "text": request.text,
         }
         blob = json.dumps(header, ensure_ascii=False).encode("utf-8") + b"\n" + payload
-        tmp = None
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=key[:16] + ".", suffix=_TMP_SUFFIX, dir=path.parent)
-            with os.fdopen(fd, "wb") as f:
-                f.write(blob)
-            _replace(tmp, path)
+        error: OSError | None = None
+        for _attempt in range(5):
             tmp = None
-        except OSError as exc:
-            warnings.warn(f"voiceguide: could not write to the speech cache at {self.path}: {exc}", RuntimeWarning, stacklevel=2)
-        finally:
-            if tmp is not None:
-                _remove(Path(tmp))
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                # The pid in the name lets a later run sweep what a killed one left (voiceguide.tempfiles).
+                tempfiles.sweep(path.parent, _TEMPS, once=True)
+                fd, tmp = tempfile.mkstemp(prefix=f"{key[:16]}.{os.getpid()}.", suffix=_TMP_SUFFIX, dir=path.parent)
+                with os.fdopen(fd, "wb") as f:
+                    f.write(blob)
+                kept = _publish(tmp, path, key)
+                return speech if kept is None else kept
+            except (FileNotFoundError, FileExistsError) as exc:
+                error = exc      # a concurrent `cache clear` took the folder away: make it again
+            except OSError as exc:
+                error = exc
+                break
+            finally:
+                if tmp is not None:
+                    _remove(Path(tmp))   # still there after a link, or after a failure
+        warnings.warn(f"voiceguide: could not write to the speech cache at {self.path}: {error}", RuntimeWarning, stacklevel=2)
+        return speech
 
     def _files(self) -> list[Path]:
         if not self.path.is_dir():
@@ -134,6 +157,10 @@ class SpeechCache:
         Only files this cache created are touched, whatever the directory is."""
         removed = 0
         for p in self._files():
+            if p.name.endswith(_TMP_SUFFIX):
+                match = _TEMPS.match(p.name)
+                if match and not tempfiles.is_stale(p, match):
+                    continue     # another process is writing that entry right now
             if _remove(p) and p.name.endswith(SUFFIX):
                 removed += 1
         if self.path.is_dir():
@@ -166,6 +193,31 @@ def _decode(data: bytes, key: str) -> Speech | None:
         return Speech(samples, int(header["sample_rate"]), str(header.get("engine", "")), str(header.get("voice", "")))
     except (ValueError, KeyError, TypeError):
         return None
+
+
+def _identity(st: os.stat_result) -> tuple[int, int, int, int]:
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _publish(tmp: str, path: Path, key: str) -> Speech | None:
+    """Put the complete file `tmp` in place as `path` unless a valid entry is already there;
+    then return that entry instead. A hard link never replaces, so this is atomic."""
+    for _ in range(3):
+        try:
+            os.link(tmp, path)
+            return None
+        except FileExistsError:
+            try:
+                existing = _decode(path.read_bytes(), key)
+            except FileNotFoundError:
+                continue            # deleted meanwhile: try to link again
+            if existing is not None:
+                return existing
+            break                   # corrupt: ours replaces it
+        except OSError:
+            break                   # no hard links on this filesystem: last writer wins
+    _replace(tmp, path)
+    return None
 
 
 def _replace(src: str, dst: Path) -> None:

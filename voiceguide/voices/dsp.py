@@ -38,6 +38,29 @@ def is_silent(samples: np.ndarray) -> bool:
     return len(samples) == 0 or float(np.max(np.abs(samples))) < SILENCE_PEAK
 
 
+def spectral_flatness(samples: np.ndarray, n: int = 1024) -> float:
+    """Geometric over arithmetic mean of the average power spectrum: near 1 for white
+    noise, below 0.1 for speech (measured: espeak 0.003-0.08, piper 0.001-0.02)."""
+    x = np.asarray(samples, dtype=np.float64)
+    n = min(n, len(x))
+    if n < 64:
+        return 0.0
+    count = len(x) // n
+    frames = x[: count * n].reshape(count, n) * np.hanning(n)
+    power = np.mean(np.abs(np.fft.rfft(frames, axis=1)) ** 2, axis=0)[1:] + 1e-20
+    return float(np.exp(np.mean(np.log(power))) / np.mean(power))
+
+
+def clipped_share(samples: np.ndarray) -> float:
+    """Share of samples at (within 0.1% of) the peak: clipped audio piles up there, while
+    speech touches its peak a few times at most (piper normalizes to 1.0: under 0.03%)."""
+    x = np.abs(np.asarray(samples, dtype=np.float32))
+    if not len(x):
+        return 0.0
+    peak = float(x.max())
+    return float(np.mean(x >= 0.999 * peak)) if peak > 0 else 0.0
+
+
 def trim_silence(
     samples: np.ndarray,
     rate: int,

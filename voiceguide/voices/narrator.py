@@ -12,7 +12,11 @@ and a warning says so; if every engine fails, SynthesisError names the sentence.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import threading
+import uuid
+import weakref
 from collections import OrderedDict
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -24,11 +28,36 @@ import numpy as np
 
 from .base import Engine, EngineUnavailable, Request, Speech, SynthesisError, VoiceNotFound
 from .cache import SpeechCache
+from .dsp import is_silent
 from .normalize import normalize
 from .registry import engine_chain
+from .remote import BadOutput, check_samples
 
 SpeechTimer = Callable[[str, float], float]
 EMPTY_RATE = 22050   # sample rate reported for sentences with nothing to say
+
+
+def _usable(speech: Speech) -> str | None:
+    """Why `speech` must not reach the mix (None if it may): the checks every engine's
+    result and every cache entry pass, whoever made it. Worker engines check far more
+    (length for the words, clipping, noise) before they return anything."""
+    try:
+        check_samples(speech.samples)
+    except BadOutput as exc:
+        return str(exc)
+    return "the engine returned silence" if is_silent(speech.samples) else None
+
+
+def _unspill(entry: tuple[str, int, str, str]) -> Speech:
+    path, rate, engine, voice = entry
+    return Speech(np.load(path, allow_pickle=False), rate, engine, voice)
+
+
+def _remove(path: str) -> None:
+    try:
+        os.remove(path)
+    except OSError:
+        pass
 
 
 class NarrationWarning(UserWarning):
@@ -90,6 +119,8 @@ class Narrator:
         self._memo: OrderedDict[tuple[str, float], Speech] = OrderedDict()
         self._memo_bytes = 0
         self.memory_limit = memory_limit
+        self._spilled: dict[tuple[str, float], tuple[str, int, str, str]] = {}   # evicted, on disk
+        self._spill_dir: str | None = None
         self._voice_ids: dict[int, tuple[str, str]] = {}
         self._versions: dict[int, str] = {}
         self._lock = threading.Lock()
@@ -139,6 +170,12 @@ class Narrator:
             if memo_key in self._memo:
                 self._memo.move_to_end(memo_key)
                 return self._memo[memo_key]
+            spilled = self._spilled.get(memo_key)
+        if spilled is not None:
+            try:
+                return _unspill(spilled)
+            except (OSError, ValueError):
+                pass   # the private copy is gone: fall back to the cache, then synthesis
         if not any(ch.isalnum() for ch in spoken):
             speech = Speech(np.zeros(0, np.float32), EMPTY_RATE)
         else:
@@ -154,8 +191,26 @@ class Narrator:
         if self.memory_limit is None or self.cache is None:
             return
         while self._memo_bytes > self.memory_limit and len(self._memo) > 1:
-            _, old = self._memo.popitem(last=False)
+            key, old = self._memo.popitem(last=False)
             self._memo_bytes -= old.samples.nbytes
+            self._spill(key, old)
+
+    def _spill(self, key: tuple[str, float], speech: Speech) -> None:
+        """Keep an evicted sentence in a private folder rather than re-reading the shared
+        cache: another process may delete that entry meanwhile, and synthesizing it again
+        gives a take of another length than the one the timeline was planned with."""
+        if self._spill_dir is None:
+            # Named like the engines' temp folders, so a run after a killed one sweeps it.
+            self._spill_dir = tempfile.mkdtemp(prefix=f"voiceguide-speech.{os.getpid()}.")
+            weakref.finalize(self, shutil.rmtree, self._spill_dir, True)
+        if key in self._spilled:
+            return
+        path = os.path.join(self._spill_dir, f"{uuid.uuid4().hex}.npy")
+        try:
+            np.save(path, speech.samples, allow_pickle=False)
+        except OSError:
+            return   # disk full: the shared cache (or synthesis) remains the way back
+        self._spilled[key] = (path, speech.sample_rate, speech.engine, speech.voice)
 
     def _speak(self, text: str, spoken: str, speed: float) -> Speech:
         failures: list[str] = []
@@ -168,12 +223,17 @@ class Narrator:
             request = Request(engine.name, voice_id, speed, spoken, self._versions[index])
             if self.cache is not None:
                 cached = self.cache.get(request)
-                if cached is not None:
+                if cached is not None and _usable(cached) is None:
                     with self._lock:
                         self.stats.cache_hits += 1
                     return cached
+                if cached is not None:   # intact but unusable (an old or foreign entry): replace it
+                    self.cache.entry_path(request.key).unlink(missing_ok=True)
             try:
                 speech = engine.synthesize(spoken, voice, speed)
+                problem = _usable(speech)
+                if problem:      # any Engine, not only worker engines, must not pass garbage on
+                    raise SynthesisError(spoken, problem, engine.name)
             except SynthesisError as exc:
                 failures.append(f"{engine.name}: {exc.reason}")
                 if index + 1 < len(self.engines):
@@ -184,7 +244,8 @@ class Narrator:
                 self.stats.synthesized += 1
                 self.stats.fallbacks += index > 0
             if self.cache is not None:
-                self.cache.put(request, speech)
+                kept = self.cache.put(request, speech)   # another process's take, if it was first
+                speech = kept if _usable(kept) is None else speech
             return speech
         raise SynthesisError(text, "every engine failed: " + "; ".join(failures))
 
@@ -196,8 +257,13 @@ class Narrator:
         if len(unique) <= 1 or self.jobs == 1:
             done = {t: self.speech(t, speed) for t in unique}
         else:
-            with ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="voiceguide-tts") as pool:
+            pool = ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="voiceguide-tts")
+            try:
                 done = dict(zip(unique, pool.map(lambda t: self.speech(t, speed), unique)))
+            finally:
+                # Ctrl-C or a failed sentence: drop the queued sentences, so only those being
+                # spoken finish (plain shutdown would speak the whole batch first).
+                pool.shutdown(wait=True, cancel_futures=True)
         return [done[t] for t in texts]
 
     def forget(self) -> None:
@@ -206,6 +272,9 @@ class Narrator:
         with self._lock:
             self._memo.clear()
             self._memo_bytes = 0
+            for path, *_ in self._spilled.values():
+                _remove(path)
+            self._spilled.clear()
 
     def timer(self) -> SpeechTimer:
         """A SpeechTimer for `timeline.plan`: measured seconds of each sentence."""
@@ -213,6 +282,9 @@ class Narrator:
 
     def close(self) -> None:
         """Stop the engine workers (only those this narrator created)."""
+        if self._spill_dir is not None:
+            shutil.rmtree(self._spill_dir, ignore_errors=True)
+            self._spill_dir, self._spilled = None, {}
         if self._owns_engines:
             for engine in self.engines:
                 engine.close()

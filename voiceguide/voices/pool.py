@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
-from .worker import PREFIX
+from .worker import PREFIX, SERIAL_ENV
 
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 
@@ -72,6 +72,9 @@ class WorkerProcess:
                 [sys.executable, "-m", "voiceguide.voices.worker", self.target],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                 env=env, creationflags=flags,
+                # Own session: a terminal's Ctrl-C reaches only the parent, which stops its
+                # workers itself; a worker killed by it would just be restarted (retry).
+                start_new_session=sys.platform != "win32",
             )
         except OSError as exc:
             raise WorkerDied(f"could not start a {self.label} worker: {exc}") from None
@@ -86,19 +89,21 @@ class WorkerProcess:
         return self.info
 
     def _read_replies(self, stream) -> None:
-        for raw in stream:
-            if raw.startswith(PREFIX):   # anything else is noise, not protocol
-                try:
-                    self._replies.put(json.loads(raw[len(PREFIX):]))
-                except ValueError:
-                    pass
+        with stream:   # closed at the worker's end, not left to the garbage collector
+            for raw in stream:
+                if raw.startswith(PREFIX):   # anything else is noise, not protocol
+                    try:
+                        self._replies.put(json.loads(raw[len(PREFIX):]))
+                    except ValueError:
+                        pass
         self._replies.put(None)
 
     def _read_stderr(self, stream) -> None:
-        for raw in stream:
-            line = raw.decode("utf-8", "replace").rstrip()
-            if line:
-                self._stderr.append(line)
+        with stream:
+            for raw in stream:
+                line = raw.decode("utf-8", "replace").rstrip()
+                if line:
+                    self._stderr.append(line)
 
     def stderr_tail(self, lines: int = 6) -> str:
         return " | ".join(list(self._stderr)[-lines:])
@@ -198,9 +203,10 @@ class WorkerPool:
                 raise WorkerDied(f"{self.label} engine was closed")
             w = self._idle.pop() if self._idle else None
             if w is None:
-                w = WorkerProcess(self.target, self.label, self.env)
-                self._all.add(w)
                 self.started += 1
+                # The serial lets seeded test faults differ between a worker and its replacement.
+                w = WorkerProcess(self.target, self.label, {**self.env, SERIAL_ENV: str(self.started)})
+                self._all.add(w)
         try:
             if w.pid is None:
                 w.start(self.startup_timeout)

@@ -1,7 +1,8 @@
 """An engine whose synthesis runs in worker processes, and never trusts what comes back.
 
-Every result is checked (file exists, decodes, is not empty or silent, lasts about as long as
-that many words should at that speed), trimmed to a short, faded margin, and on any problem
+Every result is checked (file exists, decodes, has finite samples within [-1, 1], is not
+empty, silent, clipped or broadband noise, lasts about as long as that many words should at
+that speed), trimmed to a short, faded margin, and on any problem
 the worker is replaced and the request retried. Only after the retries are spent does the
 caller get a SynthesisError — which the narrator answers by trying the next engine.
 """
@@ -18,11 +19,16 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from .. import tempfiles
 from .base import Speech, SynthesisError, VoiceInfo
-from .dsp import is_silent, read_audio, trim_silence
+from .dsp import clipped_share, is_silent, read_audio, spectral_flatness, trim_silence
 from .pool import RequestFailed, WorkerError, WorkerPool, WorkerProcess
 
+_TMP_DIRS = tempfiles.pattern(r"voiceguide-[a-z0-9_]+", "")   # see _tmpdir
 NOMINAL_WPM = 150.0   # what "speed 1.0" means for the plausibility check
+PEAK_LIMIT = 1.001    # float engines keep to [-1, 1]; piper normalizes its peak to exactly 1.0
+CLIPPED_SHARE = 0.01  # more samples than this at the peak: clipped (speech: under 0.03%)
+FLATNESS_LIMIT = 0.35 # spectral flatness above this is noise, not speech (speech: under 0.1)
 
 
 class BadOutput(RuntimeError):
@@ -36,12 +42,25 @@ def plausible_range(text: str, speed: float) -> tuple[float, float]:
     return 0.25 * expected, 3.5 * expected + 2.0
 
 
-def check_speech(samples: np.ndarray, rate: int, text: str, speed: float) -> None:
-    """Raise BadOutput unless `samples` (already trimmed) look like `text` being spoken."""
-    if len(samples) == 0 or is_silent(samples):
-        raise BadOutput("the engine returned silence")
+def check_samples(samples: np.ndarray) -> None:
+    """Raise BadOutput for samples no engine should produce (checked before trimming,
+    which cannot work on NaN)."""
     if not np.all(np.isfinite(samples)):
         raise BadOutput("the engine returned invalid samples (NaN/inf)")
+    peak = float(np.max(np.abs(samples))) if len(samples) else 0.0
+    if peak > PEAK_LIMIT:
+        raise BadOutput(f"the engine returned samples out of range (peak {peak:.2f})")
+
+
+def check_speech(samples: np.ndarray, rate: int, text: str, speed: float) -> None:
+    """Raise BadOutput unless `samples` (already trimmed) look like `text` being spoken."""
+    check_samples(samples)
+    if len(samples) == 0 or is_silent(samples):
+        raise BadOutput("the engine returned silence")
+    if clipped_share(samples) > CLIPPED_SHARE:
+        raise BadOutput(f"the engine returned clipped audio ({clipped_share(samples):.1%} of samples at the peak)")
+    if spectral_flatness(samples) > FLATNESS_LIMIT:
+        raise BadOutput("the engine returned noise, not speech")
     duration = len(samples) / rate
     low, high = plausible_range(text, speed)
     if not low <= duration <= high:
@@ -49,6 +68,15 @@ def check_speech(samples: np.ndarray, rate: int, text: str, speed: float) -> Non
             f"implausible duration {duration:.2f}s for {len(text.split())} words at speed {speed:g} "
             f"(expected {low:.2f}s to {high:.2f}s)"
         )
+
+
+def _env_seconds(name: str, default: float) -> float:
+    """A non-negative number of seconds from the environment, else `default`."""
+    value = os.environ.get(name, "").strip()
+    try:
+        return max(0.0, float(value)) if value else default
+    except ValueError:
+        return default
 
 
 def _remove_tree(path: str) -> None:
@@ -70,17 +98,21 @@ class WorkerEngine:
         self,
         jobs: int = 1,
         *,
-        timeout: float = 20.0,
-        per_word_timeout: float = 0.25,
+        timeout: float | None = None,
+        per_word_timeout: float | None = None,
         retries: int = 2,
         startup_timeout: float = 120.0,
         env: Mapping[str, str] | None = None,
     ):
         """`jobs` worker processes at most; a request may take `timeout` seconds plus
         `per_word_timeout` per word (over speed) before its worker is killed; `retries`
-        more attempts follow a failure. `env` is added to the workers' environment."""
+        more attempts follow a failure. `env` is added to the workers' environment. The
+        timeouts default to $VOICEGUIDE_SYNTH_TIMEOUT (20 s) and
+        $VOICEGUIDE_SYNTH_TIMEOUT_PER_WORD (0.25 s), so tests can bound hangs in a render."""
         self.jobs = max(1, jobs)
-        self.timeout, self.per_word_timeout = timeout, per_word_timeout
+        self.timeout = timeout if timeout is not None else _env_seconds("VOICEGUIDE_SYNTH_TIMEOUT", 20.0)
+        self.per_word_timeout = (per_word_timeout if per_word_timeout is not None
+                                 else _env_seconds("VOICEGUIDE_SYNTH_TIMEOUT_PER_WORD", 0.25))
         self.retries, self.startup_timeout = max(0, retries), startup_timeout
         self.env = dict(env or {})
         self._pool: WorkerPool | None = None
@@ -123,7 +155,9 @@ class WorkerEngine:
     def _tmpdir(self) -> Path:
         with self._lock:
             if self._tmp is None:
-                self._tmp = tempfile.mkdtemp(prefix=f"voiceguide-{self.name}-")
+                # Named with the pid, so the next run sweeps what a killed one left (voiceguide.tempfiles).
+                self._tmp = tempfile.mkdtemp(prefix=f"voiceguide-{self.name}.{os.getpid()}.")
+                tempfiles.sweep(tempfile.gettempdir(), _TMP_DIRS, once=True, trees=True)
                 weakref.finalize(self, _remove_tree, self._tmp)
             return Path(self._tmp)
 
@@ -162,6 +196,7 @@ class WorkerEngine:
                 raise
             try:
                 samples, rate = self._collect(result)
+                check_samples(samples)
                 samples = trim_silence(samples, rate)
                 check_speech(samples, rate, text, speed)
             except BadOutput:

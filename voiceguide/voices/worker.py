@@ -14,24 +14,34 @@ Backends are classes with `name`, `info() -> dict` and any ops the engine sends 
 `load`, `voices`), taking keyword args and returning JSON-able values.
 
 Test hooks (read at spawn, documented in docs/voices.md): VOICEGUIDE_FAULT_<NAME> or
-VOICEGUIDE_FAULT = hang | crash | empty | silent | error | noise makes `synth` misbehave;
-with VOICEGUIDE_FAULT[_<NAME>]_TOKENS=DIR a fault fires only while it can claim (delete)
-a file in DIR, so "fail once, then work" is possible across worker restarts.
+VOICEGUIDE_FAULT = one or more (comma-separated) of hang | crash | empty | silent | error |
+noise | garbage (or garbage:KIND, see GARBAGE) makes `synth` misbehave. With
+VOICEGUIDE_FAULT[_<NAME>]_RATE=0.3 only that share of calls does, picking among the listed
+faults, seeded by VOICEGUIDE_FAULT[_<NAME>]_SEED mixed with the worker's serial number (a
+restarted worker must not replay its predecessor's sequence). With
+VOICEGUIDE_FAULT[_<NAME>]_TOKENS=DIR a fault fires only while it can claim (delete) a file in
+DIR, so "fail once, then work" is possible across worker restarts. VOICEGUIDE_FAULT_LOG=FILE
+gets one line per injected fault, so tests can count them.
 """
 from __future__ import annotations
 
 import importlib
 import json
 import os
+import random
 import sys
 import threading
 import time
 import traceback
 import wave
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Mapping
 
 PREFIX = b"@@voiceguide-worker@@ "
-FAULTS = ("hang", "crash", "empty", "silent", "error", "noise")
+FAULTS = ("hang", "crash", "empty", "silent", "error", "noise", "garbage")
+GARBAGE = ("short", "long", "clipped", "nan", "inf", "loud", "static")
+"""Kinds of "garbage": well-formed audio that is wrong (wrong length for its text, clipped,
+NaN or infinite samples, out of range, or broadband noise instead of speech)."""
+SERIAL_ENV = "VOICEGUIDE_WORKER_SERIAL"   # set by the pool: which start of this engine's worker
 
 
 def send(out: BinaryIO, message: dict) -> None:
@@ -62,19 +72,60 @@ def _claim_token(directory: str) -> bool:
     return False
 
 
-def active_fault(backend: str) -> str | None:
-    """The fault to inject into this synth request, if a test asked for one."""
-    suffix = backend.upper()
-    fault = os.environ.get(f"VOICEGUIDE_FAULT_{suffix}") or os.environ.get("VOICEGUIDE_FAULT")
-    if not fault:
-        return None
-    tokens = os.environ.get(f"VOICEGUIDE_FAULT_{suffix}_TOKENS") or os.environ.get("VOICEGUIDE_FAULT_TOKENS")
-    if tokens and not _claim_token(tokens):
-        return None
-    return fault if fault in FAULTS else None
+class FaultPlan:
+    """Which synth calls of this worker misbehave, and how (test hook; see the module doc)."""
+
+    def __init__(self, backend: str, env: Mapping[str, str] = os.environ):
+        suffix = backend.upper()
+
+        def setting(name: str) -> str:
+            return env.get(f"VOICEGUIDE_FAULT_{suffix}{name}") or env.get(f"VOICEGUIDE_FAULT{name}") or ""
+
+        self.backend = backend
+        self.faults = [f.strip() for f in setting("").split(",") if f.strip()]
+        unknown = [f for f in self.faults if f.split(":")[0] not in FAULTS
+                   or (":" in f and (not f.startswith("garbage:") or f.split(":", 1)[1] not in GARBAGE))]
+        if unknown:
+            raise ValueError(f"unknown fault {', '.join(unknown)} (choose from {', '.join(FAULTS)})")
+        rate = setting("_RATE")
+        self.rate = float(rate) if rate else 1.0
+        if not 0.0 <= self.rate <= 1.0:
+            raise ValueError(f"fault rate {rate} is not between 0 and 1")
+        self.tokens = setting("_TOKENS")
+        self.log = env.get("VOICEGUIDE_FAULT_LOG", "")
+        seed = setting("_SEED")
+        serial = env.get(SERIAL_ENV) or f"pid{os.getpid()}"
+        # Mixed with the serial: a replacement worker gets a new sequence, not a replay of
+        # the one that just failed (which would fail the same request forever).
+        self.rng = random.Random(f"{seed}|{backend}|{serial}") if seed else random.Random()
+        self.calls = 0
+
+    def next(self) -> tuple[str, str] | None:
+        """(fault, garbage kind or "") for the next synth call, or None to behave."""
+        self.calls += 1
+        if not self.faults:
+            return None
+        roll, fault, kind = self.rng.random(), self.rng.choice(self.faults), self.rng.choice(GARBAGE)
+        if roll >= self.rate:
+            return None
+        if self.tokens and not _claim_token(self.tokens):
+            return None
+        fault, _, forced = fault.partition(":")      # "garbage:nan" picks the kind of garbage
+        kind = (forced or kind) if fault == "garbage" else ""
+        if self.log:
+            line = f"{self.backend} {fault}{':' + kind if kind else ''} pid={os.getpid()} call={self.calls}\n"
+            try:
+                fd = os.open(self.log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+                try:
+                    os.write(fd, line.encode())   # one small O_APPEND write: whole lines across processes
+                finally:
+                    os.close(fd)
+            except OSError:
+                pass
+        return fault, kind
 
 
-def _faulty_synth(fault: str, backend: Any, args: dict) -> Any:
+def _faulty_synth(fault: str, backend: Any, args: dict, kind: str = "") -> Any:
     if fault == "hang":
         threading.Event().wait()
     if fault == "crash":
@@ -93,10 +144,47 @@ def _faulty_synth(fault: str, backend: Any, args: dict) -> Any:
             w.setframerate(22050)
             w.writeframes(b"\0\0" * 44100)
         return {"path": path}
+    if fault == "garbage":
+        return _garbage(kind, backend, args)
     # "noise": chatter on stdout at the Python and the file-descriptor level, then work normally.
     print("noise on stdout that must not reach the protocol")
     os.write(1, PREFIX + b'{"id": -1, "ok": true, "result": "forged"}\n')
     return backend.synth(**args)
+
+
+def _garbage(kind: str, backend: Any, args: dict) -> dict:
+    """Well-formed audio that is wrong for its request, written as float32 .npy."""
+    import numpy as np
+
+    from .dsp import read_audio
+
+    words = max(1, len(str(args.get("text", "")).split()))
+    result = backend.synth(**args)   # the real speech, then damaged
+    path = str(result["path"])
+    if path.endswith(".npy"):
+        samples, rate = np.load(path, allow_pickle=False), int(result["sample_rate"])
+    else:
+        samples, rate = read_audio(path)
+    os.remove(path)
+    samples = np.asarray(samples, np.float64).copy()
+    middle = slice(len(samples) // 3, len(samples) // 3 + 50)
+    if kind == "short":      # cut off after an eighth: far too short for its words
+        samples = samples[: len(samples) // 8]
+    elif kind == "long":     # repeated past any plausible length for its words
+        samples = np.tile(samples, 1 + int((30 + 3 * words) * rate / max(1, len(samples))))
+    elif kind == "static":   # broadband noise of the right length instead of speech
+        samples = np.random.default_rng().uniform(-0.5, 0.5, len(samples))
+    elif kind == "clipped":
+        samples = np.clip(samples * 40.0, -1.0, 1.0)
+    elif kind == "nan":
+        samples[middle] = np.nan
+    elif kind == "inf":
+        samples[middle] = np.inf
+    else:                    # "loud": out of the [-1, 1] range a float engine must keep to
+        samples = samples * 8.0
+    path = args["out"] + ".npy"
+    np.save(path, np.asarray(samples, np.float32), allow_pickle=False)
+    return {"path": path, "sample_rate": rate}
 
 
 def main(argv: list[str]) -> int:
@@ -111,6 +199,7 @@ def main(argv: list[str]) -> int:
     module_name, class_name = argv[1].split(":", 1)
     try:
         backend = getattr(importlib.import_module(module_name), class_name)()
+        faults = FaultPlan(backend.name)
         send(proto, {"type": "ready", "info": backend.info()})
     except BaseException as exc:  # report why, whatever it was, then exit
         traceback.print_exc()
@@ -126,9 +215,9 @@ def main(argv: list[str]) -> int:
         if op == "quit":
             break
         try:
-            fault = active_fault(backend.name) if op == "synth" else None
+            fault = faults.next() if op == "synth" else None
             if fault:
-                result = _faulty_synth(fault, backend, args)
+                result = _faulty_synth(fault[0], backend, args, fault[1])
             elif op in ("info", "synth", "load", "voices") and hasattr(backend, op):
                 result = getattr(backend, op)(**args)
             else:
