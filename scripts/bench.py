@@ -4,6 +4,8 @@
     scripts/bench --only voices    # just narration speed per engine
     scripts/bench --only render --minutes 30
     scripts/bench --only play      # live play: time to the first sound, CPU while playing
+    scripts/bench --only batch     # batch throughput: sessions per minute, -j 1 against -j 2
+    scripts/bench --only curve     # render time and peak RSS against length (5 to 120 min)
 
 Render numbers, per session length:
   - voiceguide cold (empty speech cache) and warm, as a multiple of real time, and the render
@@ -23,6 +25,14 @@ no terminal), with a fresh cache folder:
     the first run fills the caches (it synthesizes the speech), the next ones are warm;
   - CPU used while playing: the process's os.times() over a fixed 20 s of playback, as a
     share of one core. Target: the first words within 1 s with a warm cache, no underruns.
+
+Batch numbers (issue 7), `voiceguide batch` run as a user runs it, warm cache, --force:
+  - sessions per minute for a fixed set of six short sessions (desk-break at three speeds over
+    two beds, about 3.5 minutes each), with -j 1 and -j 2, and the speed-up between them.
+
+Cost curve (issue 7): one warm render per session length (5, 15, 30, 60, 120 minutes; built-in
+sections back to back, fitted with --length), its wall time, seconds per minute of audio and the
+render process's peak RSS: time should grow linearly with length and memory stay flat.
 """
 from __future__ import annotations
 
@@ -111,6 +121,45 @@ def long_routine(folder: Path, seconds: float) -> Path:
     return path
 
 
+def curve_routine(folder: Path, seconds: float) -> Path:
+    """Like long_routine, but built section by section (the built-ins' `#` sections in turn), so
+    that short lengths fit too: sections are added while `--length` can still fit them and the
+    natural length is below `seconds`. One builder for every point of the cost curve."""
+    import re
+
+    from voiceguide.library import builtin_names, builtin_text
+    from voiceguide.script.parse import parse_routine
+    from voiceguide.timeline import FitError, plan
+
+    head = '+++\ntitle = "Benchmark session"\nambient = "brown"\n+++\n'
+    sections = [part for name in builtin_names()
+                for part in re.split(r"(?m)^(?=# )", builtin_text(name).split("+++", 2)[2]) if part.startswith("# ")]
+
+    def fits(parts: list[str]) -> bool:
+        try:
+            plan(parse_routine(head + "".join(parts), "bench"), length=seconds)
+            return True
+        except FitError:
+            return False
+
+    parts: list[str] = []
+    misses = 0
+    for index in range(100_000):
+        candidate = parts + [f"\n{sections[index % len(sections)]}\n"]
+        natural = plan(parse_routine(head + "".join(candidate), "bench")).total
+        if fits(candidate) or natural < seconds:
+            parts, misses = candidate, 0
+            if natural >= seconds:
+                break
+        elif fits(parts):
+            misses += 1                  # too long to fit: try the next (shorter) section
+            if misses > len(sections):
+                break
+    path = folder / f"curve-{int(seconds)}.routine.md"
+    path.write_text(head + "".join(parts))
+    return path
+
+
 def child(code: str, *args: str, env: dict[str, str]) -> dict:
     out = subprocess.run([PY, "-c", code, *args], env=env, capture_output=True, text=True, check=False)
     if out.returncode != 0:
@@ -158,6 +207,68 @@ def format_render_row(r: dict) -> str:
         line += (f" | pydub {r['pydub']['wall']:6.1f}s, {r['pydub']['rss_mib']:.0f} MiB -> "
                  f"{r['pydub']['wall'] / r['warm']['wall']:.1f}x slower than voiceguide warm")
     return line
+
+
+BATCH_MANIFEST = """\
+[defaults]
+format = "mp3"
+
+[[session]]
+routine = "desk-break"
+speed = [0.9, 1.0, 1.1]
+ambient = ["brown", "ocean"]
+"""
+
+
+def batch_child(manifest: Path, out: Path, jobs: int, env: dict[str, str]) -> float:
+    """Wall seconds of one `voiceguide batch --force` in its own process."""
+    start = time.perf_counter()
+    proc = subprocess.run([PY, "-m", "voiceguide", "batch", str(manifest), "-o", str(out), "-j", str(jobs),
+                           "--force", "-q"], env=env, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise SystemExit(f"voiceguide batch failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
+    return time.perf_counter() - start
+
+
+def bench_batch(jobs: tuple[int, ...] = (1, 2)) -> dict:
+    with tempfile.TemporaryDirectory(prefix="voiceguide-bench-batch-") as tmp:
+        folder = Path(tmp)
+        env = dict(os.environ, VOICEGUIDE_CACHE_DIR=str(folder / "cache"))
+        manifest = folder / "batch.toml"
+        manifest.write_text(BATCH_MANIFEST)
+        batch_child(manifest, folder / "warm-up", max(jobs), env)            # fills the speech cache
+        state = json.loads((folder / "warm-up" / ".voiceguide-batch.json").read_text())["items"]
+        sessions, audio = len(state), sum(item["duration"] for item in state.values())
+        rows: dict = {"sessions": sessions, "audio_minutes": audio / 60}
+        print(f"  {sessions} sessions, {audio / 60:.1f} minutes of audio in all, warm cache, {os.cpu_count()} CPUs",
+              flush=True)
+        for j in jobs:
+            wall = batch_child(manifest, folder / f"out-{j}", j, env)
+            rows[j] = wall
+            print(f"  -j {j}: {wall:6.1f} s -> {60 * sessions / wall:5.1f} sessions per minute "
+                  f"({audio / wall:5.1f}x real time)", flush=True)
+        if len(jobs) > 1:
+            print(f"  -j {jobs[-1]} is {rows[jobs[0]] / rows[jobs[-1]]:.2f}x the throughput of -j {jobs[0]}", flush=True)
+    return rows
+
+
+def bench_curve(minutes: list[int]) -> list[dict]:
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="voiceguide-bench-curve-") as tmp:
+        folder = Path(tmp)
+        env = dict(os.environ, VOICEGUIDE_CACHE_DIR=str(folder / "cache"))   # shared: longer ones reuse speech
+        print(f"{'length':>8} | {'warm render':>11} | {'s per audio min':>15} | {'x real time':>11} | "
+              f"{'peak RSS':>8} | speech workers", flush=True)
+        for m in minutes:
+            routine = curve_routine(folder, m * 60)
+            child(RENDER_CHILD, str(routine), str(folder / "cold.mp3"), str(m * 60), env=env)   # warms the cache
+            warm = child(RENDER_CHILD, str(routine), str(folder / "warm.mp3"), str(m * 60), env=env)
+            row = {"minutes": m, **warm}
+            rows.append(row)
+            print(f"{m:>4} min | {warm['wall']:9.1f} s | {warm['wall'] / (warm['seconds'] / 60):13.2f} s | "
+                  f"{warm['seconds'] / warm['wall']:9.1f}x | {warm['rss_mib']:4.0f} MiB | "
+                  f"{warm['workers_rss_mib']:.0f} MiB", flush=True)
+    return rows
 
 
 def bench_voices() -> None:
@@ -250,18 +361,24 @@ def bench_play(routine: str = "stress-relief", runs: int = 5, seconds: float = 2
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", choices=("voices", "render", "play"))
-    parser.add_argument("--minutes", default="30,60", help="render lengths to try (default 30,60)")
+    parser.add_argument("--only", choices=("voices", "render", "play", "batch", "curve"))
+    parser.add_argument("--minutes", help="lengths to try (default: render 30,60; curve 5,15,30,60,120)")
     parser.add_argument("--no-pydub", action="store_true", help="skip the (slow) pydub baseline")
     args = parser.parse_args()
     if args.only in (None, "voices"):
         bench_voices()
     if args.only in (None, "render"):
         print("Render (long session fitted with --length, brown bed, -16 LUFS, MP3 VBR q4):", flush=True)
-        bench_render([int(m) for m in args.minutes.split(",")], not args.no_pydub)
+        bench_render([int(m) for m in (args.minutes or "30,60").split(",")], not args.no_pydub)
     if args.only in (None, "play"):
         print("Live play (voiceguide play stress-relief, a process without a terminal):", flush=True)
         bench_play()
+    if args.only in (None, "batch"):
+        print("Batch (voiceguide batch --force, warm cache):", flush=True)
+        bench_batch()
+    if args.only in (None, "curve"):
+        print("Cost curve (one warm render per length, MP3, brown bed, fitted with --length):", flush=True)
+        bench_curve([int(m) for m in (args.minutes or "5,15,30,60,120").split(",")])
     return 0
 
 

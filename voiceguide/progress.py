@@ -7,10 +7,11 @@ from typing import TextIO
 
 from .script.durations import format_clock
 
-STAGE_NAMES = {"voice": "voice", "measure": "measuring", "encode": "encoding"}
+STAGE_NAMES = {"voice": "voice", "measure": "measuring", "encode": "encoding", "batch": "batch"}
 # Rough share of wall time per stage, so the bar moves evenly and the ETA is sane early on.
-STAGE_WEIGHT = {"voice": 0.35, "measure": 0.15, "encode": 0.5}
-STAGE_OFFSET = {"voice": 0.0, "measure": 0.35, "encode": 0.5}
+# "batch" is a whole batch (voiceguide.batch): one bar over every item.
+STAGE_WEIGHT = {"voice": 0.35, "measure": 0.15, "encode": 0.5, "batch": 1.0}
+STAGE_OFFSET = {"voice": 0.0, "measure": 0.35, "encode": 0.5, "batch": 0.0}
 
 
 class ProgressLine:
