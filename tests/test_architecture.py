@@ -8,12 +8,15 @@ PACKAGE = Path(__file__).resolve().parent.parent / "voiceguide"
 
 # layer -> modules it must never import (relative to voiceguide)
 FORBIDDEN = {
-    "script": ["cli", "voices", "sound", "export", "play", "render", "timeline"],
-    "voices": ["cli", "sound", "export", "play", "render"],
-    "sound": ["cli", "voices", "export", "play", "render"],
-    "export": ["cli", "voices", "play", "render"],
-    "timeline.py": ["cli", "voices", "sound", "export", "play", "render"],
-    "render.py": ["cli", "play"],
+    "script": ["cli", "voices", "sound", "export", "play", "render", "timeline", "batch"],
+    "voices": ["cli", "sound", "export", "play", "render", "batch"],
+    "sound": ["cli", "voices", "export", "play", "render", "batch"],
+    "export": ["cli", "voices", "play", "render", "batch"],
+    "timeline.py": ["cli", "voices", "sound", "export", "play", "render", "batch"],
+    "render.py": ["cli", "play", "batch"],
+    "batch": ["cli", "play"],
+    "limits.py": ["cli", "voices", "sound", "export", "play", "render", "batch"],
+    "tempfiles.py": ["cli", "script", "timeline", "voices", "sound", "export", "play", "render", "batch"],
 }
 
 

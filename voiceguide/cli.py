@@ -16,6 +16,7 @@ import click
 
 from . import library
 from .errors import VoiceguideError
+from .limits import DEFAULT_LIMITS, Limits
 from .script.durations import DurationError, format_clock, format_duration, parse_duration
 from .starter import STARTER
 from .timeline import Timeline, plan as plan_timeline
@@ -39,6 +40,16 @@ class DurationType(click.ParamType):
 
 
 DURATION = DurationType()
+
+
+def max_session_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--max-session: the session limit (voiceguide.limits), for those who mean a longer one."""
+    return click.option("--max-session", type=DURATION, metavar="DURATION",
+                        help="Refuse sessions longer than this, counting --length and --sleep (default 4h).")(func)
+
+
+def _limits(max_session: float | None) -> Limits:
+    return DEFAULT_LIMITS if max_session is None else Limits(max_session=max_session)
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -118,39 +129,43 @@ def new(file: Path, force: bool) -> None:
     Example:
       voiceguide new my-hands.routine.md
     """
-    if file.exists() and not force:
-        _fail(f"{file}: already exists (use --force to overwrite)")
-    _write_atomically(file, STARTER)
+    _write_atomically(file, STARTER, force=force)
     click.echo(f"wrote {file}; edit it, then: voiceguide plan {file}")
 
 
 @contextmanager
 def atomic_path(path: Path, force: bool = False) -> Iterator[Path]:
-    """A temp path beside `path`, renamed onto it only if the block succeeds."""
-    if path.exists() and not force:
-        raise VoiceguideError(f"{path}: already exists (use --force to overwrite)")
+    """A temp path beside `path`, renamed onto it only if the block succeeds. Never replaces
+    anything but a regular file (with --force, /dev/null must stay a device)."""
     directory = path.parent if str(path.parent) else Path(".")
     try:
-        fd, name = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=path.suffix)
+        if path.exists() and not force:
+            raise VoiceguideError(f"{path}: already exists (use --force to overwrite)")
+        if path.exists() and not path.is_file():
+            raise VoiceguideError(f"{path}: is not a regular file (a device, FIFO or socket); choose a file name")
+        fd, name = tempfile.mkstemp(dir=directory, prefix=f".{path.name[:100]}.", suffix=path.suffix[:20])
     except OSError as exc:
-        raise VoiceguideError(f"{path}: cannot write: {exc.strerror}") from None
+        raise VoiceguideError(f"{path}: cannot write: {exc.strerror or exc}") from None
     os.close(fd)
     tmp = Path(name)
     try:
         yield tmp
         os.replace(tmp, path)
+    except OSError as exc:
+        raise VoiceguideError(f"{path}: cannot write: {exc.strerror or exc}") from None
     finally:
         tmp.unlink(missing_ok=True)
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    with atomic_path(path, force=True) as tmp:
+def _write_atomically(path: Path, text: str, force: bool = True) -> None:
+    with atomic_path(path, force=force) as tmp:
         tmp.write_text(text, encoding="utf-8")
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-def validate(files: tuple[str, ...]) -> None:
+@click.argument("files", nargs=-1, required=True, type=click.Path())   # a folder: one line, like plan
+@max_session_option
+def validate(files: tuple[str, ...], max_session: float | None) -> None:
     """Check routine files (or built-in names) and report every problem as FILE:LINE: message.
 
     Exit status 0 when all are valid, 2 when any has a problem.
@@ -162,8 +177,9 @@ def validate(files: tuple[str, ...]) -> None:
     failed = False
     for ref in files:
         try:
-            routine = library.load_routine(ref)
-            timeline = plan_timeline(routine)
+            routine = library.load_routine(ref, _limits(max_session))
+            timeline = library.plan_routine(routine, limits=_limits(max_session))
+            _check_sound_files(routine)
         except VoiceguideError as exc:
             click.echo(str(exc), err=True)
             failed = True
@@ -174,6 +190,13 @@ def validate(files: tuple[str, ...]) -> None:
         sys.exit(2)
 
 
+def _check_sound_files(routine: Any) -> None:
+    """The ambient and chime files the front matter names exist and decode (as render checks)."""
+    from .render import resolve_ambient, resolve_chime
+    resolve_ambient(routine.meta.ambient, routine)
+    resolve_chime(routine.meta.chime, routine)
+
+
 @main.command()
 @click.argument("routine")
 @click.option("--speed", type=SPEED, help="Narration speed, 0.5 to 2.0 (default: the routine's).")
@@ -181,8 +204,10 @@ def validate(files: tuple[str, ...]) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the timeline as one JSON object.")
 @click.option("--png", type=click.Path(dir_okay=False, path_type=Path),
               help="Also draw the timeline as a picture (needs the plot extra).")
+@max_session_option
 @reports_errors
-def plan(routine: str, speed: float | None, length: float | None, as_json: bool, png: Path | None) -> None:
+def plan(routine: str, speed: float | None, length: float | None, as_json: bool, png: Path | None,
+         max_session: float | None) -> None:
     """Show how ROUTINE (a built-in name or a file) will be timed, before any audio exists.
 
     Narration lengths are estimated from the text until the session is rendered.
@@ -194,9 +219,12 @@ def plan(routine: str, speed: float | None, length: float | None, as_json: bool,
       voiceguide plan desk-break --json
       voiceguide plan bedtime --png bedtime-plan.png
     """
-    timeline = plan_timeline(library.load_routine(routine), speed=speed, length=length)
+    loaded = library.load_routine(routine, _limits(max_session))
+    timeline = library.plan_routine(loaded, speed=speed, length=length, limits=_limits(max_session))
     if png is not None:
         from .picture import draw_timeline
+        if os.path.realpath(png) == os.path.realpath(loaded.source):
+            raise VoiceguideError(f"{png}: --png would overwrite the routine itself; choose another name")
         with atomic_path(png, force=True) as tmp:
             draw_timeline(timeline, tmp)
     if as_json:
@@ -227,16 +255,57 @@ def _print_table(timeline: Timeline) -> None:
 FORMATS = ("mp3", "wav", "flac", "ogg", "opus", "m4a", "m4b")
 
 
+@contextmanager
+def _warnings_as_lines() -> Iterator[None]:
+    """Library warnings (e.g. the speech cache cannot be written: the render goes on without
+    it) as one `warning: ...` line each, like the narrator's, not Python's two-line format."""
+    import warnings
+
+    def show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+             file: Any = None, line: str | None = None) -> None:
+        click.echo(f"warning: {str(message).removeprefix('voiceguide: ')}", err=True)
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        yield
+
+
+@contextmanager
+def _sigterm_cancels() -> Iterator[list[int]]:
+    """SIGTERM (and SIGHUP: the terminal went away) cancel like Ctrl-C, as KeyboardInterrupt,
+    so every temp file and worker is cleaned up; the yielded list records which signal came,
+    for exit status 128 + its number (143, 129) instead of 130."""
+    import signal
+
+    terminated: list[int] = []
+
+    def terminate(signum: int, frame: Any) -> None:
+        terminated.append(signum)
+        raise KeyboardInterrupt
+
+    wanted = [getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
+    previous = {signum: signal.signal(signum, terminate) for signum in wanted}
+    try:
+        yield terminated
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
 def _user_errors() -> tuple[type[BaseException], ...]:
     """Exceptions that mean "your input or setup", reported in one line with exit status 2."""
-    from .export.atomic import OutputExistsError
+    from .export.atomic import OutputExistsError, OutputWriteError
+    from .export.encode import EncodeError
     from .voices import EngineUnavailable, SynthesisError, UnknownEngine, VoiceNotFound
-    return (VoiceguideError, OutputExistsError, EngineUnavailable, SynthesisError, UnknownEngine,
-            VoiceNotFound)
+    return (VoiceguideError, OutputExistsError, OutputWriteError, EncodeError, EngineUnavailable,
+            SynthesisError, UnknownEngine, VoiceNotFound)
 
 
-def render_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Options shared by everything that produces a session (render; later play and batch)."""
+def render_options(func: Callable[..., Any] | None = None, *, speech_jobs: bool = True) -> Any:
+    """Options shared by everything that produces a session (render, play and batch; batch has
+    its own -j, so it takes them with `@render_options(speech_jobs=False)`)."""
+    if func is None:
+        return lambda f: render_options(f, speech_jobs=speech_jobs)
     options = [
         click.option("--speed", type=SPEED, help="Narration speed, 0.5 to 2.0 (default: the routine's)."),
         click.option("--length", type=DURATION, help="Fit the session to exactly this length, e.g. 12m."),
@@ -250,8 +319,11 @@ def render_options(func: Callable[..., Any]) -> Callable[..., Any]:
                      help="Keep the bed going this long after the last words, fading out (bedtime)."),
         click.option("--bells", is_flag=True, help="Ring a bell at the start and after the last words."),
         click.option("--no-cache", is_flag=True, help="Synthesize every sentence again (and do not store it)."),
-        click.option("-j", "--jobs", type=click.IntRange(1, 64), help="Speech worker processes (default: CPUs)."),
+        max_session_option,
     ]
+    if speech_jobs:
+        options.append(click.option("-j", "--jobs", type=click.IntRange(1, 64),
+                                    help="Speech worker processes (default: CPUs)."))
     for option in reversed(options):
         func = option(func)
     return func
@@ -281,7 +353,7 @@ def render(routine: str, output: Path, speed: float | None, length: float | None
            sleep: float | None, bells: bool, no_cache: bool, jobs: int | None, fmt: str | None,
            quality: str | None, sample_rate: int, mono: bool, loudness: float,
            transcripts: tuple[str, ...], timeline_path: Path | None, picture: Path | None, force: bool,
-           quiet: bool) -> None:
+           quiet: bool, max_session: float | None = None) -> None:
     """Render ROUTINE (a built-in name or a file) to an audio file.
 
     MP3, WAV, FLAC, OGG (Vorbis), Opus and M4A/M4B, with chapters per section. The file is
@@ -294,21 +366,25 @@ def render(routine: str, output: Path, speed: float | None, length: float | None
       voiceguide render my-hands.routine.md -o hands.m4b --speed 0.8 --voice joe
     """
     from .progress import ProgressLine
-    from .render import RenderOptions, render as render_session
+    try:      # loading the pipeline takes a moment: Ctrl-C then is a cancel too, not a traceback
+        from .render import RenderOptions, render as render_session
+    except KeyboardInterrupt:
+        _fail("voiceguide: render cancelled; nothing was written", 130)
 
     options = RenderOptions(
         speed=speed, length=length, engine=engine, voice=voice, ambient=ambient,
         ambient_volume=ambient_volume, chime=chime, sleep=sleep or 0.0, bells=bells, format=fmt,
         quality=quality, sample_rate=sample_rate, mono=mono, loudness=loudness,
         transcripts=transcripts, timeline_path=timeline_path, picture=picture, force=force, cache=not no_cache,
-        jobs=jobs)
+        jobs=jobs, max_session=_limits(max_session).max_session)
     progress = ProgressLine(enabled=None if not quiet else False)
     try:
-        result = render_session(library.load_routine(routine), output, options, progress=progress,
-                                on_warning=lambda message: click.echo(f"warning: {message}", err=True))
+        with _sigterm_cancels() as terminated, _warnings_as_lines():
+            result = render_session(library.load_routine(routine), output, options, progress=progress,
+                                    on_warning=lambda message: click.echo(f"warning: {message}", err=True))
     except KeyboardInterrupt:
         progress.close()
-        _fail("voiceguide: render cancelled; nothing was written", 130)
+        _fail("voiceguide: render cancelled; nothing was written", 128 + terminated[0] if terminated else 130)
     except _user_errors() as exc:
         progress.close()
         _fail(str(exc) if isinstance(exc, VoiceguideError) else f"voiceguide: {exc}")
@@ -367,26 +443,33 @@ def cache_info() -> None:
     from .sound.clips import ClipStore
     from .voices import SpeechCache, default_cache_dir
 
+    from .play.warm import StartCache
+
     info = SpeechCache().info()
     clips = ClipStore(default_cache_dir() / "clips").info()
+    starts = StartCache()
     click.echo(f"{info.path}: {info.entries} sentences, {info.bytes / 1e6:.1f} MB")
     click.echo(f"{clips.folder}: {clips.entries} prepared clips, {clips.bytes / 1e6:.1f} MB")
+    click.echo(f"{starts.path}: {starts.entries()} live-play starts, {starts.size() / 1e6:.1f} MB")
 
 
 @cache.command("clear")
 def cache_clear() -> None:
-    """Delete every cached sentence and prepared clip (they are made again when needed).
+    """Delete every cached sentence, prepared clip and live-play start (all are made again
+    when needed).
 
     \b
     Example:
       voiceguide cache clear
     """
+    from .play.warm import StartCache
     from .sound.clips import ClipStore
     from .voices import SpeechCache, default_cache_dir
 
     removed = SpeechCache().clear()
     clips = ClipStore(default_cache_dir() / "clips").clear()
-    click.echo(f"removed {removed} cached sentences and {clips} prepared clips")
+    starts = StartCache().clear()
+    click.echo(f"removed {removed} cached sentences, {clips} prepared clips and {starts} live-play starts")
 
 
 @main.command()
@@ -397,7 +480,8 @@ def cache_clear() -> None:
 @click.option("--device", help="Output device: part of its name (see: voiceguide devices). Default: the system's.")
 def play(routine: str, speed: float | None, length: float | None, engine: str | None, voice: str | None,
          ambient: str | None, ambient_volume: float | None, chime: str | None, sleep: float | None,
-         bells: bool, no_cache: bool, jobs: int | None, loudness: float, device: str | None) -> None:
+         bells: bool, no_cache: bool, jobs: int | None, loudness: float, device: str | None,
+         max_session: float | None = None) -> None:
     """Play ROUTINE (a built-in name or a file) through the speakers now.
 
     The first words start within about a second (once its speech is cached). On a terminal
@@ -432,7 +516,7 @@ def play(routine: str, speed: float | None, length: float | None, engine: str | 
     options = PlayOptions(RenderOptions(
         speed=speed, length=length, engine=engine, voice=voice, ambient=ambient,
         ambient_volume=ambient_volume, chime=chime, sleep=sleep or 0.0, bells=bells, loudness=loudness,
-        cache=not no_cache, jobs=jobs), device=device)
+        cache=not no_cache, jobs=jobs, max_session=_limits(max_session).max_session), device=device)
     bar = ProgressLine()
 
     def progress(stage: str, done: float, total: float) -> None:
@@ -518,3 +602,71 @@ def devices() -> None:
         shown = ", ".join(f"{r / 1000:g}" for r in rates) if len(rates) <= 3 else \
             f"{rates[0] / 1000:g}-{rates[-1] / 1000:g}"
         click.echo(f"{device.name}  ({device.backend}{f'; {shown} kHz' if rates else ''})")
+
+
+@main.command()
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("-o", "--output", "outdir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="The folder to write into (created if missing).")
+@render_options(speech_jobs=False)
+@click.option("-j", "--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Sessions rendered at once, each in its own process.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), help="Format of items that set none (default mp3).")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="Run on a Dask cluster, e.g. tcp://host:8786 (needs the distributed extra and an "
+                   "output folder the workers share).")
+@click.option("--force", is_flag=True, help="Render every item again, even those up to date.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary table.")
+def batch(source: Path, outdir: Path, speed: float | None, length: float | None, engine: str | None,
+          voice: str | None, ambient: str | None, ambient_volume: float | None, chime: str | None,
+          sleep: float | None, bells: bool, no_cache: bool, jobs: int, fmt: str | None,
+          scheduler: str | None, force: bool, quiet: bool, max_session: float | None = None) -> None:
+    """Render many sessions: SOURCE is a manifest (*.toml) or a folder of *.routine.md.
+
+    A folder's desk-reset.routine.md becomes OUTDIR/desk-reset.mp3. A manifest lists sessions
+    and variants (see docs/batch.md); the render options here are defaults under its own.
+    Outputs already up to date (same routine, options and versions) are skipped. A failing
+    item does not stop the others. Exit status 0 when every item is rendered or up to date,
+    2 when any failed, 130 on Ctrl-C (143 on SIGTERM).
+
+    \b
+    Examples:
+      voiceguide batch my-routines/ -o out/ -j 2
+      voiceguide batch examples/variants.toml -o out/ --engine pyttsx3
+      voiceguide batch sessions.toml -o /shared/out --scheduler tcp://scheduler:8786
+    """
+    import time
+
+    from . import batch as batches
+    from .progress import ProgressLine
+
+    given = {"speed": speed, "length": length, "engine": engine, "voice": voice, "ambient": ambient,
+             "ambient_volume": ambient_volume, "chime": chime, "sleep": sleep, "bells": bells or None,
+             "format": fmt, "max_session": max_session}
+    progress = ProgressLine(enabled=None if not quiet else False)
+    started = time.monotonic()
+    try:
+        with _sigterm_cancels() as terminated:
+            if scheduler:
+                batches.require_distributed()
+            planned = batches.plan_batch(source, outdir, {k: v for k, v in given.items() if v is not None})
+            results = batches.run_batch(planned, jobs=jobs, scheduler=scheduler, force=force, cache=not no_cache,
+                                        progress=progress)
+    except KeyboardInterrupt:
+        progress.close()
+        _fail("voiceguide: batch cancelled; finished outputs are kept, nothing partial was written",
+              143 if terminated else 130)
+    except _user_errors() as exc:
+        progress.close()
+        _fail(str(exc) if isinstance(exc, VoiceguideError) else f"voiceguide: {exc}")
+    progress.close()
+    for result in results:
+        for message in result.warnings:
+            click.echo(f"warning: {result.item.name}: {message}", err=True)
+    if not quiet:
+        click.echo(batches.format_summary(results, time.monotonic() - started))
+    failed = [r for r in results if r.status == "failed"]
+    for result in failed:
+        click.echo(f"{result.item.name}: {result.message}", err=True)
+    if failed:
+        sys.exit(2)

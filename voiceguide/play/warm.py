@@ -112,10 +112,26 @@ class StartCache:
             except OSError:
                 pass
 
+    def _entries(self) -> list[Path]:
+        return list(self.path.glob("*" + SUFFIX)) if self.path.is_dir() else []
+
+    def entries(self) -> int:
+        return len(self._entries())
+
+    def size(self) -> int:
+        """Bytes on disk."""
+        total = 0
+        for path in self._entries():
+            try:
+                total += path.stat().st_size
+            except OSError:
+                pass
+        return total
+
     def clear(self) -> int:
         """Remove every entry; returns how many went."""
         removed = 0
-        for path in self.path.glob("*" + SUFFIX) if self.path.is_dir() else []:
+        for path in self._entries():
             try:
                 path.unlink()
                 removed += 1
