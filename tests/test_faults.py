@@ -322,7 +322,9 @@ def test_when_every_engine_always_fails_the_cli_fails_cleanly(routine_path, tmp_
     assert "Traceback" not in done.stderr and done.stdout == ""
     errors = [line for line in done.stderr.splitlines() if not line.startswith("warning: ")]
     assert len(errors) == 1, done.stderr
-    assert errors[0].startswith('could not synthesize "Start.": every engine failed: pyttsx3: ')  # the first title
+    heading = routine_path.read_text().splitlines().index("# Start") + 1       # the first title's line
+    assert errors[0].startswith(f'{routine_path}:{heading}: could not synthesize "Start.": '
+                                f'every engine failed: pyttsx3: ')
     assert "every engine failed" in errors[0]
     for reason in reasons:
         assert reason in errors[0]

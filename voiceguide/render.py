@@ -35,7 +35,7 @@ from .sound.ffmpeg import FFmpegError, decode_stream
 from .sound.master import Mastered, MasterOptions, Measurement
 from .sound.mix import Mix, MixOptions
 from .timeline import Timeline, spoken_texts
-from .voices import Narrator, default_cache_dir
+from .voices import Narrator, SynthesisError, default_cache_dir
 
 Progress = Callable[[str, float, float], None]
 """(stage, done, total): stages are "voice" (sentences), "measure" and "encode" (seconds)."""
@@ -254,13 +254,26 @@ def narrate_and_plan(routine: Routine, options: RenderOptions, narrator: Narrato
     meta = routine.meta
     speed = meta.speed if options.speed is None else options.speed
     limits = dict(sleep=options.sleep, limits=options.limits)
-    texts = spoken_texts(plan_routine(routine, speed=speed, length=options.length, fit=False, **limits))
+    draft = plan_routine(routine, speed=speed, length=options.length, fit=False, **limits)
+    texts = spoken_texts(draft)
     step = 4 * narrator.jobs   # a few sentences per worker between progress reports
     for done in range(0, len(texts), step):
-        narrator.prepare(texts[done:done + step], speed)
+        try:
+            narrator.prepare(texts[done:done + step], speed)
+        except SynthesisError as exc:
+            raise _at_its_line(exc, routine, draft) from None
         if progress is not None:
             progress("voice", min(done + step, len(texts)), len(texts))
     return plan_routine(routine, speed=speed, length=options.length, timer=narrator.timer(), **limits)
+
+
+def _at_its_line(exc: SynthesisError, routine: Routine, timeline: Timeline) -> SynthesisError:
+    """The sentence no engine could speak, reported at the routine line it comes from."""
+    line = next((e.step.line for e in timeline.events
+                 if e.text == exc.text and e.step is not None and e.step.line > 0), None)
+    if line is not None:
+        exc.args = (f"{routine.source}:{line}: {exc}",)
+    return exc
 
 
 def mix_options(routine: Routine, options: RenderOptions) -> MixOptions:
