@@ -142,3 +142,25 @@ def test_cache_info_and_clear_cover_speech_clips_and_play_starts(run, tmp_path, 
     assert cleared.exit_code == 0 and "1 prepared clips and 1 live-play starts" in cleared.output
     after = run("cache", "info").output
     assert "0 prepared clips" in after and "0 live-play starts" in after
+
+
+@pytest.mark.parametrize("writes_audio", [False, True])
+def test_a_cancelled_render_says_whether_the_audio_was_written(run, tmp_path, monkeypatch, writes_audio):
+    import voiceguide.render
+
+    out = tmp_path / "out.mp3"
+
+    def cancelled(routine, output, options, **kwargs):
+        if writes_audio:                      # the audio is in place; Ctrl-C during the sidecars
+            output.write_bytes(b"audio")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(voiceguide.render, "render", cancelled)
+    result = run("render", "desk-break", "-o", str(out), "--transcript", "vtt")
+    assert result.exit_code == 130
+    said = result.output.strip()
+    if writes_audio:
+        assert said == (f"voiceguide: render cancelled; {out} is complete, its transcript, timeline "
+                        f"or picture may be missing")
+    else:
+        assert said == "voiceguide: render cancelled; nothing was written" and not out.exists()

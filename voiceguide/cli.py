@@ -378,13 +378,17 @@ def render(routine: str, output: Path, speed: float | None, length: float | None
         transcripts=transcripts, timeline_path=timeline_path, picture=picture, force=force, cache=not no_cache,
         jobs=jobs, max_session=_limits(max_session).max_session)
     progress = ProgressLine(enabled=None if not quiet else False)
+    before = _identity(output)
     try:
         with _sigterm_cancels() as terminated, _warnings_as_lines():
             result = render_session(library.load_routine(routine), output, options, progress=progress,
                                     on_warning=lambda message: click.echo(f"warning: {message}", err=True))
     except KeyboardInterrupt:
         progress.close()
-        _fail("voiceguide: render cancelled; nothing was written", 128 + terminated[0] if terminated else 130)
+        # Cancelled while the sidecars were written, the audio itself is already complete.
+        done = "nothing was written" if _identity(output) == before else \
+            f"{output} is complete, its transcript, timeline or picture may be missing"
+        _fail(f"voiceguide: render cancelled; {done}", 128 + terminated[0] if terminated else 130)
     except _user_errors() as exc:
         progress.close()
         _fail(str(exc) if isinstance(exc, VoiceguideError) else f"voiceguide: {exc}")
@@ -556,6 +560,15 @@ def play(routine: str, speed: float | None, length: float | None, engine: str | 
         _write_play_stats(session)
     if result.stats.underruns:
         click.echo(f"warning: the audio output ran dry {result.stats.underruns} times", err=True)
+
+
+def _identity(path: Path) -> tuple[int, int, int] | None:
+    """Which file is at `path` now (None: none), to tell whether a render replaced it."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_ino, info.st_size, info.st_mtime_ns
 
 
 def _render_hint(routine: str) -> str:
