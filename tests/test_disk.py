@@ -131,7 +131,7 @@ def test_full_disk_fails_cleanly_and_keeps_the_old_file(work, small_disk, ext):
     output.write_bytes(OLD)
     done = render(work, "-o", str(output), "--force", limit=not small_disk.tmpfs)
     assert done.returncode == 2
-    assert one_line(done) == f"voiceguide: cannot write {output}: {small_disk.reason}"
+    assert one_line(done) == f"{output}: cannot write: {small_disk.reason}"
     assert output.read_bytes() == OLD
     assert small_disk.temps() == []
 
@@ -143,7 +143,7 @@ def test_file_size_limit_fails_cleanly(work, tmp_path, ext):
     output = tmp_path / f"session.{ext}"
     done = render(work, "-o", str(output), limit=True)
     assert done.returncode == 2
-    assert one_line(done) == f"voiceguide: cannot write {output}: {TOO_LARGE}"
+    assert one_line(done) == f"{output}: cannot write: {TOO_LARGE}"
     assert list(tmp_path.iterdir()) == []
 
 
@@ -162,12 +162,12 @@ def test_full_disk_for_a_sidecar_keeps_the_finished_audio(work, tmp_path, small_
     if small_disk.tmpfs:
         done = render(work, "-o", str(output), "--timeline", str(sidecar))
         assert done.returncode == 2
-        assert one_line(done) == f"voiceguide: cannot write {sidecar}: {NO_SPACE}"
+        assert one_line(done) == f"{sidecar}: cannot write: {NO_SPACE}"
         assert output.read_bytes() == (root / "ref.wav").read_bytes()
     else:                                           # no tmpfs: the JSON alone fits under the limit
         done = render(work, "-o", str(output), "--timeline", str(sidecar), limit=True)
         assert done.returncode == 2
-        assert one_line(done) == f"voiceguide: cannot write {output}: {TOO_LARGE}"
+        assert one_line(done) == f"{output}: cannot write: {TOO_LARGE}"
     assert not sidecar.exists()
     assert small_disk.temps() == [] and [p.name for p in tmp_path.iterdir() if OUTPUT_TEMPS.match(p.name)] == []
 
@@ -215,7 +215,7 @@ def test_encode_into_a_full_disk_raises_output_write_error(small_disk, ext):
     target = small_disk.folder / f"x.{ext}"
     with pytest.raises(OutputWriteError) as caught, small_disk.full():
         encode(blocks(), target, sample_rate=44100, channels=2, tags=None)
-    assert str(caught.value) == f"cannot write {target}: {small_disk.reason}"
+    assert str(caught.value) == f"{target}: cannot write: {small_disk.reason}"
     assert list(small_disk.folder.iterdir()) == []
 
 
@@ -230,9 +230,9 @@ def test_ffmpeg_failures_become_one_line(tmp_path):
     tmp, target = tmp_path / ".out.1.abcdefgh.part.mp3", tmp_path / "out.mp3"
     full = ffmpeg_failure(f"[out#0/mp3 @ 0x1] Error writing trailer of {tmp}: No space left on device\n",
                           1, "mp3", tmp, target)
-    assert isinstance(full, OutputWriteError) and str(full) == f"cannot write {target}: {NO_SPACE}"
+    assert isinstance(full, OutputWriteError) and str(full) == f"{target}: cannot write: {NO_SPACE}"
     big = ffmpeg_failure("", -25, "mp3", tmp, target)
-    assert isinstance(big, OutputWriteError) and str(big) == f"cannot write {target}: {TOO_LARGE}"
+    assert isinstance(big, OutputWriteError) and str(big) == f"{target}: cannot write: {TOO_LARGE}"
     other = ffmpeg_failure(f"Guessed layout\nUnknown encoder for {tmp}\n", 1, "mp3", tmp, target)
     assert isinstance(other, EncodeError)
     assert str(other) == f"ffmpeg could not encode mp3 (exit 1): Unknown encoder for {target}"

@@ -292,6 +292,13 @@ def _sigterm_cancels() -> Iterator[list[int]]:
             signal.signal(signum, handler)
 
 
+def _one_line(exc: BaseException) -> str:
+    """The error as the user sees it: our own errors (which start with the file they are about)
+    as they are, anything else after "voiceguide: "."""
+    from .export.atomic import OutputWriteError
+    return str(exc) if isinstance(exc, (VoiceguideError, OutputWriteError)) else f"voiceguide: {exc}"
+
+
 def _user_errors() -> tuple[type[BaseException], ...]:
     """Exceptions that mean "your input or setup", reported in one line with exit status 2."""
     from .export.atomic import OutputExistsError, OutputWriteError
@@ -391,7 +398,7 @@ def render(routine: str, output: Path, speed: float | None, length: float | None
         _fail(f"voiceguide: render cancelled; {done}", 128 + terminated[0] if terminated else 130)
     except _user_errors() as exc:
         progress.close()
-        _fail(str(exc) if isinstance(exc, VoiceguideError) else f"voiceguide: {exc}")
+        _fail(_one_line(exc))
     progress.close()
     if not quiet:
         level = result.loudness
@@ -554,7 +561,7 @@ def play(routine: str, speed: float | None, length: float | None, engine: str | 
         _fail(f"voiceguide: {exc}; {_render_hint(routine)}", 3)
     except _user_errors() as exc:
         bar.close()
-        _fail(str(exc) if isinstance(exc, VoiceguideError) else f"voiceguide: {exc}")
+        _fail(_one_line(exc))
     finally:
         signal.signal(signal.SIGTERM, previous)
         _write_play_stats(session)
@@ -671,7 +678,7 @@ def batch(source: Path, outdir: Path, speed: float | None, length: float | None,
               143 if terminated else 130)
     except _user_errors() as exc:
         progress.close()
-        _fail(str(exc) if isinstance(exc, VoiceguideError) else f"voiceguide: {exc}")
+        _fail(_one_line(exc))
     progress.close()
     for result in results:
         for message in result.warnings:

@@ -45,7 +45,7 @@ class OutputWriteError(OSError):
         super().__init__(code, self.reason)      # errno and strerror, as for any OSError
 
     def __str__(self) -> str:
-        return f"cannot write {self.path}: {self.reason}"
+        return f"{self.path}: cannot write: {self.reason}"     # FILE: what is wrong, as every error
 
 
 @contextlib.contextmanager
