@@ -375,7 +375,10 @@ def render(routine: str, output: Path, speed: float | None, length: float | None
     from .progress import ProgressLine
     try:      # loading the pipeline takes a moment: Ctrl-C then is a cancel too, not a traceback
         from .render import RenderOptions, render as render_session
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, ImportError) as exc:
+        from .sound.lazy import _caused_by_interrupt
+        if not _caused_by_interrupt(exc):   # an interrupted extension import is an ImportError
+            raise
         _fail("voiceguide: render cancelled; nothing was written", 130)
 
     options = RenderOptions(

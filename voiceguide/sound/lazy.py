@@ -21,13 +21,36 @@ class LazyModule:
     def __getattr__(self, attr: str) -> Any:
         if attr.startswith("__"):
             raise AttributeError(attr)
-        value = getattr(importlib.import_module(self._name), attr)
+        value = getattr(self._import(), attr)
         setattr(self, attr, value)   # later reads are plain attribute reads
         return value
 
     def load(self) -> None:
         """Import now (e.g. in a background thread, before it is needed)."""
-        importlib.import_module(self._name)
+        self._import()
+
+    def _import(self) -> Any:
+        """The module. A Ctrl-C that lands inside a compiled extension's initialisation
+        surfaces as "ImportError: initialization failed" caused by the KeyboardInterrupt:
+        it is a cancel, and is raised as one (not as a traceback)."""
+        try:
+            return importlib.import_module(self._name)
+        except ImportError as exc:
+            if _caused_by_interrupt(exc):
+                raise KeyboardInterrupt from None
+            raise
+
+
+def _caused_by_interrupt(exc: BaseException) -> bool:
+    """True if `exc` is, or was caused by, a KeyboardInterrupt."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 signal = LazyModule("scipy.signal")
