@@ -65,7 +65,7 @@ def test_validate_reports_every_file_and_fails_with_2(run, tmp_path):
     result = run("validate", str(good), str(bad))
     assert result.exit_code == 2
     assert f"{good}: ok" in result.output
-    assert f"{bad}:3: 'speed' must be between" in result.output
+    assert f"{bad}:3: speed: " in result.output
     assert f"{bad}:5: [hold]: write [hold 30s]" in result.output
     assert f"{bad}:7: unknown directive [wait]" in result.output
 

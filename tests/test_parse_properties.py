@@ -78,7 +78,7 @@ def test_generated_routines_parse_to_what_was_written(sections):
 
 from voiceguide.limits import Limits  # noqa: E402
 from voiceguide.script.durations import DurationError, format_clock, format_duration, parse_duration  # noqa: E402
-from voiceguide.script.parse import _KEYS  # noqa: E402
+from voiceguide.script.front import KEYS as _KEYS  # noqa: E402
 
 TOML_VALUES = st.one_of(
     st.integers().map(str),

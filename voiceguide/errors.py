@@ -1,7 +1,50 @@
-"""The one error family the CLI turns into a clean message and an exit status."""
+"""The one error family the faces turn into a clean message and an exit status."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
 
 
 class VoiceguideError(Exception):
     """A problem the user can fix (bad input, missing file, impossible request). Exit status 2."""
 
     exit_code = 2
+
+
+@dataclass(frozen=True)
+class Named:
+    """A setting's name inside an error message (see SettingError)."""
+
+    setting: str
+
+
+class SettingError(VoiceguideError, ValueError):
+    """A problem with a setting. The message is built from text and `Named` parts, so each face
+    spells the setting its own way: the CLI `--max-session`, a manifest or front matter
+    `max_session`, the studio its label. `str()` uses the plain name (the library's spelling)."""
+
+    def __init__(self, *parts: str | Named):
+        self.parts = parts
+        self.settings = [p.setting for p in parts if isinstance(p, Named)]
+        super().__init__(self.spelled(lambda name: name))
+
+    def spelled(self, spell: Callable[[str], str]) -> str:
+        return "".join(spell(p.setting) if isinstance(p, Named) else p for p in self.parts)
+
+
+def spelled(exc: BaseException, spell: Callable[[str], str]) -> str:
+    """Any error as one face shows it: settings named its way, everything else as it is."""
+    return exc.spelled(spell) if isinstance(exc, SettingError) else str(exc)
+
+
+def caused_by_interrupt(exc: BaseException) -> bool:
+    """True if Ctrl-C (KeyboardInterrupt) is this error or its cause: an extension module
+    interrupted while importing surfaces as an ImportError whose cause is the interrupt."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, KeyboardInterrupt):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False

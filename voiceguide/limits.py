@@ -9,15 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .errors import VoiceguideError
+from .errors import Named, SettingError
 from .script.durations import format_duration
 
 if TYPE_CHECKING:  # only for annotations: limits sits below the timeline
     from .script.model import Routine
     from .timeline import Timeline
-
-SESSION_FLAG = "--max-session"
-
 
 @dataclass(frozen=True)
 class Limits:
@@ -31,12 +28,12 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 
 
-class LimitError(VoiceguideError):
-    """A limit was exceeded; the message names the limit and how to raise it if that is possible."""
+class LimitError(SettingError):
+    """A limit was exceeded; the message names the limit and the setting that raises it."""
 
 
-def _over(limits: Limits) -> str:
-    return f"over the {format_duration(limits.max_session)} session limit (raise it with {SESSION_FLAG})"
+def _over(limits: Limits) -> tuple[str | Named, ...]:
+    return (f"over the {format_duration(limits.max_session)} session limit (raise it with ", Named("max_session"), ")")
 
 
 def check_request(routine: "Routine", length: float | None, sleep: float, limits: Limits) -> None:
@@ -47,12 +44,12 @@ def check_request(routine: "Routine", length: float | None, sleep: float, limits
             where = f"{routine.source}:{routine.meta.lines.get('length', 1)}: 'length'"
         else:
             where = "the requested length"
-        raise LimitError(f"{where} {format_duration(wanted)} is {_over(limits)}")
+        raise LimitError(f"{where} {format_duration(wanted)} is ", *_over(limits))
     if sleep > limits.max_session:
-        raise LimitError(f"--sleep {format_duration(sleep)} is {_over(limits)}")
+        raise LimitError(Named("sleep"), f" {format_duration(sleep)} is ", *_over(limits))
     if wanted is not None and wanted + sleep > limits.max_session:
-        raise LimitError(f"a {format_duration(wanted)} session plus --sleep {format_duration(sleep)} "
-                         f"is {_over(limits)}")
+        raise LimitError(f"a {format_duration(wanted)} session plus ", Named("sleep"),
+                         f" {format_duration(sleep)} is ", *_over(limits))
 
 
 def check_session(routine: "Routine", timeline: "Timeline", sleep: float, limits: Limits) -> None:
@@ -65,6 +62,6 @@ def check_session(routine: "Routine", timeline: "Timeline", sleep: float, limits
         line = next((e.step.line for e in timeline.events
                      if e.end > limits.max_session and e.step is not None and e.step.line > 0), None)
         if line is not None:
-            raise LimitError(f"{routine.source}:{line}: {long}; this step takes it {_over(limits)}")
-        raise LimitError(f"{routine.source}: {long}, {_over(limits)}")
-    raise LimitError(f"{long} with --sleep {format_duration(sleep)}, {_over(limits)}")
+            raise LimitError(f"{routine.source}:{line}: {long}; this step takes it ", *_over(limits))
+        raise LimitError(f"{routine.source}: {long}, ", *_over(limits))
+    raise LimitError(f"{long} with ", Named("sleep"), f" {format_duration(sleep)}, ", *_over(limits))

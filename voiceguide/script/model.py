@@ -6,27 +6,45 @@ narrator and worker processes without copies or surprises.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping, Union
+from typing import Any, Mapping, Union
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Meta:
-    """Front-matter settings. Times are in seconds."""
+    """Front matter: the routine's own words, and the session settings it chose.
+
+    `settings` holds only what the front matter set (checked by `voiceguide.settings`); read
+    one as `meta.speed` and get the setting's default when the routine left it out. Resolving
+    against options happens once, in `voiceguide.settings.resolve`.
+    """
 
     title: str
     description: str = ""
     suits: str = ""          # who the routine is for
     caution: str = ""        # who should check with a doctor first
-    speed: float = 1.0       # narration tempo multiplier, 0.5 to 2.0
-    voice: str = "default"
-    engine: str = "auto"
-    ambient: str = "brown"   # ambient bed name, a file path, or "none"
-    ambient_volume: float = -22.0  # bed level in dB relative to the voice
-    chime: str = "bell"      # chime sound name, or "none"
-    length: float | None = None    # fit the whole session to exactly this long
     pronounce: Mapping[str, str] = field(default_factory=dict)
+    settings: Mapping[str, Any] = field(default_factory=dict)
     # File line of each key that was set, so later checks (ambient file, length limit) can point at it.
     lines: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
+
+    def __init__(self, title: str, description: str = "", suits: str = "", caution: str = "",
+                 pronounce: Mapping[str, str] | None = None, settings: Mapping[str, Any] | None = None,
+                 lines: Mapping[str, int] | None = None, **chosen: Any):
+        from ..settings import FRONT_MATTER
+        unknown = set(chosen) - set(FRONT_MATTER)
+        if unknown:
+            raise TypeError(f"Meta() got settings no front matter may set: {', '.join(sorted(unknown))}")
+        for name, value in (("title", title), ("description", description), ("suits", suits),
+                            ("caution", caution), ("pronounce", dict(pronounce or {})),
+                            ("settings", {**(settings or {}), **chosen}), ("lines", dict(lines or {}))):
+            object.__setattr__(self, name, value)
+
+    def __getattr__(self, name: str) -> Any:
+        """`meta.speed`: the front matter's value, else the setting's default."""
+        from ..settings import DEFAULTS, FRONT_MATTER
+        if name in FRONT_MATTER:
+            return self.settings.get(name, DEFAULTS[name])
+        raise AttributeError(name)
 
 
 @dataclass(frozen=True)

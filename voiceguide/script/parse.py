@@ -5,19 +5,18 @@ line, all of them at once, and never fail with anything but `RoutineError`.
 """
 from __future__ import annotations
 
-import math
 import re
-import tomllib
 from dataclasses import dataclass, field
-from typing import Any
 
-from ..errors import VoiceguideError
 from ..limits import DEFAULT_LIMITS, Limits
 from .durations import DurationError, parse_duration
-from .model import Breathe, Chime, Hold, Meta, Pause, Routine, Say, Section, Step
+from .front import parse_front
+from .model import Breathe, Chime, Hold, Pause, Routine, Say, Section, Step
+from .problems import CONTROL as _CONTROL, Collector as _Collector, Problem, RoutineError, excerpt
+
+__all__ = ["FENCE", "Problem", "RoutineError", "excerpt", "parse_bytes", "parse_routine"]
 
 FENCE = "+++"
-MIN_SPEED, MAX_SPEED = 0.5, 2.0
 MAX_BREATHS = 100
 SIDES = ("left", "right")
 
@@ -27,204 +26,6 @@ _DIRECTIVE = re.compile(r"\[([^\[\]]*)\]")
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _LIST_MARKER = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 _BREATH_COUNT = re.compile(r"[0-9]{1,9}")
-# Control characters that never belong in a text file (tab, newlines and form feed do).
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
-_TOML_KEY = re.compile(r"""^\s*(?:\[\s*)?([A-Za-z0-9_-]+|"(?:[^"\\]|\\.)*"|'[^']*')""")
-MAX_SHOWN = 60          # characters of the user's text quoted in a message
-MAX_LISTED = 50         # problems printed; the rest are counted
-
-
-def excerpt(text: str, limit: int = MAX_SHOWN) -> str:
-    """The user's text for a one-line message: control characters escaped, long text cut."""
-    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text.replace("\t", " "))
-    text = text.replace("\n", "\\n").replace("\r", "\\r")
-    return text if len(text) <= limit else text[:limit - 1] + "…"
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One mistake in a routine file."""
-
-    file: str
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.message}"
-
-
-class RoutineError(VoiceguideError):
-    """A routine could not be read; `problems` lists every mistake found, in line order."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = sorted(problems, key=lambda p: p.line)
-        shown = [str(p) for p in self.problems[:MAX_LISTED]]
-        if len(self.problems) > MAX_LISTED:
-            last = self.problems[MAX_LISTED]
-            shown.append(f"{last.file}:{last.line}: ... and {len(self.problems) - MAX_LISTED} more problems")
-        super().__init__("\n".join(shown))
-
-
-# ---------------------------------------------------------------------------------------------
-# Front matter
-
-
-@dataclass(frozen=True)
-class _Key:
-    kind: type | tuple[type, ...]
-    check: Any = None   # callable(value) -> error message or None
-
-
-def _speed_check(v: float) -> str | None:
-    if not (MIN_SPEED <= v <= MAX_SPEED) or not math.isfinite(v):
-        return f"must be between {MIN_SPEED} and {MAX_SPEED}"
-    return None
-
-
-def _non_empty(v: str) -> str | None:
-    return None if v.strip() else "must not be empty"
-
-
-def _volume_check(v: float) -> str | None:
-    return None if -60.0 <= v <= 0.0 else "must be between -60 and 0 (dB)"
-
-
-_KEYS: dict[str, _Key] = {
-    "title": _Key(str, _non_empty),
-    "description": _Key(str),
-    "suits": _Key(str),
-    "caution": _Key(str),
-    "speed": _Key((int, float), _speed_check),
-    "voice": _Key(str, _non_empty),
-    "engine": _Key(str, _non_empty),
-    "ambient": _Key(str, _non_empty),
-    "ambient_volume": _Key((int, float), _volume_check),
-    "chime": _Key(str, _non_empty),
-    "length": _Key((str, int, float)),
-    "pronounce": _Key(dict),
-}
-_TYPE_NAMES = {str: "a string", dict: "a table"}
-
-
-def _type_name(kind: type | tuple[type, ...]) -> str:
-    if kind == (int, float):
-        return "a number"
-    if kind == (str, int, float):
-        return 'a duration like "12m"'
-    return _TYPE_NAMES.get(kind, kind.__name__)  # type: ignore[arg-type]
-
-
-class _Collector:
-    def __init__(self, source: str, limits: Limits = DEFAULT_LIMITS):
-        self.source = source
-        self.limits = limits
-        self.problems: list[Problem] = []
-
-    def add(self, line: int, message: str) -> None:
-        """Record a problem; the message is forced onto one line whatever it quotes."""
-        self.problems.append(Problem(self.source, line, excerpt(message, 400)))
-
-
-def _key_lines(front_lines: list[str], first_line: int) -> dict[str, int]:
-    """File line of the first line that sets (or opens a table for) each key: one pass."""
-    lines: dict[str, int] = {}
-    for offset, text in enumerate(front_lines):
-        match = _TOML_KEY.match(text)
-        if match:
-            lines.setdefault(_unquote(match.group(1)), first_line + offset)
-    return lines
-
-
-def _unquote(token: str) -> str:
-    """A TOML key as written (bare, "basic" or 'literal') -> the key itself."""
-    if token[0] not in "\"'":
-        return token
-    try:
-        return next(iter(tomllib.loads(f"{token} = 0")))
-    except (tomllib.TOMLDecodeError, StopIteration):
-        return token
-
-
-def _control_message(value: str, newlines: bool) -> str | None:
-    """A string from the front matter must be printable text (it ends up in tags and argv)."""
-    match = _CONTROL.search(value) or (None if newlines else re.search(r"[\n\r]", value))
-    return None if match is None else f"must not contain control characters (found U+{ord(match.group()):04X})"
-
-
-_MULTILINE_KEYS = ("description", "suits", "caution")
-
-
-def _parse_front(front_lines: list[str], first_line: int, out: _Collector) -> Meta | None:
-    """TOML front matter -> Meta; `first_line` is the file line of the first TOML line."""
-    try:
-        data = tomllib.loads("\n".join(front_lines))
-    except (RecursionError, ValueError) as exc:   # deep nesting, or ints of 4300+ digits
-        if not isinstance(exc, tomllib.TOMLDecodeError):
-            why = "it is nested too deeply" if isinstance(exc, RecursionError) else "a number has too many digits"
-            out.add(first_line, f"front matter is not valid TOML: {why}")
-            return None
-        text = str(exc)
-        match = re.search(r"at line (\d+)", text)
-        line = first_line + int(match.group(1)) - 1 if match else first_line
-        message = re.sub(r"\s*\(at line \d+, column \d+\)|\s*\(at end of document\)", "", text)
-        out.add(line, f"front matter is not valid TOML: {message}")
-        return None
-    values: dict[str, Any] = {}
-    key_lines = _key_lines(front_lines, first_line)
-    lines: dict[str, int] = {}
-    for key, value in data.items():
-        line = lines[key] = key_lines.get(key, first_line)
-        spec = _KEYS.get(key)
-        if spec is None:
-            out.add(line, f"unknown front-matter key '{excerpt(key)}' (known keys: {', '.join(_KEYS)})")
-            continue
-        if isinstance(value, bool) or not isinstance(value, spec.kind):
-            out.add(line, f"'{key}' must be {_type_name(spec.kind)}, not {excerpt(repr(value))}")
-            continue
-        if spec.check and (message := spec.check(value)):
-            out.add(line, f"'{key}' {message}, not {excerpt(repr(value))}")
-            continue
-        if isinstance(value, str) and (message := _control_message(value, key in _MULTILINE_KEYS)):
-            out.add(line, f"'{key}' {message}")
-            continue
-        if key == "length":
-            seconds = _length_seconds(value, line, out)
-            if seconds is None:
-                continue
-            value = seconds
-        if key == "pronounce":
-            bad = [k for k, v in value.items() if not isinstance(v, str) or not v.strip() or not k.strip()
-                   or _control_message(k, False) or _control_message(v, False)]
-            if bad:
-                out.add(line, f"[pronounce] entries must map words to respellings (strings); "
-                              f"check {excerpt(', '.join(map(repr, bad[:5])))}")
-                continue
-        values[key] = float(value) if key in ("speed", "ambient_volume") else value
-    if "title" not in data:
-        out.add(first_line - 1, "front matter needs a title, e.g. title = \"Evening hand massage\"")
-        return None
-    if "title" not in values:
-        return None
-    return Meta(**values, lines=lines)
-
-
-def _length_seconds(value: Any, line: int, out: _Collector) -> float | None:
-    if isinstance(value, str):
-        try:
-            seconds = parse_duration(value)
-        except DurationError as exc:
-            out.add(line, f"'length': {exc}")
-            return None
-    else:
-        try:
-            seconds = float(value)
-        except OverflowError:       # an integer too large for a float
-            seconds = math.inf
-    if not seconds > 0 or not math.isfinite(seconds):
-        what = "longer than zero" if not seconds > 0 or math.isnan(seconds) else "a finite duration"
-        out.add(line, f"'length' must be {what}, not {excerpt(repr(value))}")
-        return None
-    return seconds
 
 
 # ---------------------------------------------------------------------------------------------
@@ -515,7 +316,7 @@ def parse_routine(text: str, source: str = "<routine>", limits: Limits = DEFAULT
     close = next((i for i in range(first_content + 1, len(lines)) if lines[i].strip() == FENCE), None)
     if close is None:
         raise RoutineError([Problem(source, first_content + 1, f"front matter opened with '{FENCE}' is never closed")])
-    meta = _parse_front(lines[first_content + 1:close], first_content + 2, out)
+    meta = parse_front(lines[first_content + 1:close], first_content + 2, out)
     drafts = _parse_body(lines[close + 1:], close + 2, out)
     sections = _expand(drafts)
     if not out.problems and not any(section.steps for section in sections):

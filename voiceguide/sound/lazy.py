@@ -10,6 +10,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from ..errors import caused_by_interrupt
+
 
 class LazyModule:
     """Stands in for a module; imports it on the first attribute read (thread-safe: the
@@ -36,21 +38,9 @@ class LazyModule:
         try:
             return importlib.import_module(self._name)
         except ImportError as exc:
-            if _caused_by_interrupt(exc):
+            if caused_by_interrupt(exc):
                 raise KeyboardInterrupt from None
             raise
-
-
-def _caused_by_interrupt(exc: BaseException) -> bool:
-    """True if `exc` is, or was caused by, a KeyboardInterrupt."""
-    seen: set[int] = set()
-    cause: BaseException | None = exc
-    while cause is not None and id(cause) not in seen:
-        if isinstance(cause, KeyboardInterrupt):
-            return True
-        seen.add(id(cause))
-        cause = cause.__cause__ or cause.__context__
-    return False
 
 
 signal = LazyModule("scipy.signal")

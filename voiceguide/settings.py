@@ -1,0 +1,297 @@
+"""The one table of session settings, and the one place they are resolved.
+
+Every setting that changes a session is one field of `Settings`, carrying its `Spec`: type,
+unit, range, default, whether the front matter may set it, which faces offer it, and its help.
+The CLI's options, the front-matter checks, the batch manifest checks and the studio's form
+are all derived from this table, so adding a setting is one row here plus its effect where
+it takes effect. "Option, else front matter, else default" happens once, in `resolve()`.
+
+Numpy-free and face-free on purpose: the parser and every face import it.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, Callable, Iterable, Iterator, Mapping
+
+from .errors import Named, SettingError
+from .limits import DEFAULT_LIMITS, Limits
+from .script.durations import DurationError, format_duration, parse_duration
+
+FACES = ("plan", "render", "play", "batch")
+"""Where a setting is offered: `plan`/`validate` time a session, `render` and `batch` write
+files, `play` plays live. The studio offers what `render` offers."""
+
+ENGINES = ("auto", "piper", "pyttsx3")
+ENGINE_ALIASES = {"espeak": "pyttsx3", "system": "pyttsx3", "neural": "piper"}
+FORMATS = ("mp3", "wav", "flac", "ogg", "opus", "m4a", "m4b")
+FORMAT_ALIASES = {"oga": "ogg", "vorbis": "ogg", "aac": "m4a", "mp4": "m4a", "wave": "wav"}
+
+
+@dataclass(frozen=True)
+class Spec:
+    """How one setting is typed, checked, offered and explained."""
+
+    kind: str                       # number | integer | duration | text | choice | flag
+    help: str
+    unit: str = ""                  # shown after the value: "dB", "LUFS", "Hz", "x"
+    lo: float | None = None         # inclusive range of a number, integer or duration
+    hi: float | None = None
+    choices: tuple[str, ...] = ()   # for kind "choice" (compared case-insensitively)
+    aliases: Mapping[str, str] = field(default_factory=dict)
+    front_matter: bool = False      # a routine's front matter may set it
+    faces: tuple[str, ...] = ("render", "play", "batch")
+    metavar: str = ""
+    numbers_as_text: bool = False   # a text setting that also takes a number (quality = 4)
+
+    def describe_range(self) -> str:
+        if self.kind == "choice":
+            return ", ".join(self.choices)
+        if self.kind == "duration":
+            return "longer than zero" if self.lo else "zero or longer"
+        if self.lo is None or self.hi is None:
+            return ""
+        unit = f" {self.unit}" if self.unit and self.unit != "x" else ""
+        return f"{self.lo:g} to {self.hi:g}{unit}"
+
+
+def setting(default: Any, spec: Spec) -> Any:
+    """A `Settings` field: its default and its spec (kept in the field's metadata)."""
+    return field(default=default, metadata={"spec": spec})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of one session, resolved (option, else front matter, else default).
+
+    Immutable, so one object flows from the face through planning, narration and mixing.
+    `origin` says where each value came from ("option", "routine" or "default"): a file
+    named by the routine is found beside the routine, one given as an option from the
+    working folder, and errors point at the right place.
+    """
+
+    speed: float = setting(1.0, Spec(
+        "number", "Narration speed: 1.0 is about 165 words a minute, 0.8 is calm, 1.2 brisk.",
+        unit="x", lo=0.5, hi=2.0, front_matter=True, faces=FACES))
+    length: float | None = setting(None, Spec(
+        "duration", "Fit the session to exactly this length, e.g. 12m (pauses stretch or shrink).",
+        lo=1.0, front_matter=True, faces=FACES, metavar="DURATION"))
+    engine: str = setting("auto", Spec(
+        "choice", "Speech engine (see: voiceguide voices).", choices=ENGINES, aliases=ENGINE_ALIASES,
+        front_matter=True))
+    voice: str = setting("default", Spec(
+        "text", "Voice name or a piper .onnx model path (see: voiceguide voices).", front_matter=True))
+    ambient: str = setting("brown", Spec(
+        "text", "Ambient bed: white, pink, brown, drone, ocean, a sound file, or none.", front_matter=True))
+    ambient_volume: float = setting(-22.0, Spec(
+        "number", "Bed level relative to the voice.", unit="dB", lo=-60.0, hi=0.0, front_matter=True))
+    chime: str = setting("bell", Spec("text", "Chime sound: bell, a sound file, or none.", front_matter=True))
+    sleep: float = setting(0.0, Spec(
+        "duration", "Keep the bed going this long after the last words, fading out (bedtime).",
+        lo=0.0, metavar="DURATION"))
+    bells: bool = setting(False, Spec("flag", "Ring a bell at the start and after the last words."))
+    loudness: float = setting(-16.0, Spec(
+        "number", "Integrated loudness target (true peak stays at or below -1 dBTP).",
+        unit="LUFS", lo=-40.0, hi=-6.0))
+    format: str | None = setting(None, Spec(
+        "choice", "Audio format, if not the output's extension.", choices=FORMATS, aliases=FORMAT_ALIASES,
+        faces=("render", "batch")))
+    quality: str | None = setting(None, Spec(
+        "text", "Encoder quality: MP3 VBR 0-9 (default 4) or a bitrate like 128k.", faces=("render", "batch"),
+        numbers_as_text=True))
+    sample_rate: int = setting(44100, Spec(
+        "integer", "Sample rate of the output.", unit="Hz", lo=8000, hi=192000, faces=("render", "batch")))
+    mono: bool = setting(False, Spec("flag", "One channel instead of two.", faces=("render", "batch")))
+    max_session: float = setting(DEFAULT_LIMITS.max_session, Spec(
+        "duration", "Refuse sessions longer than this, counting length and sleep.",
+        lo=1.0, faces=FACES, metavar="DURATION"))
+    origin: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(max_session=self.max_session)
+
+    def given(self, name: str) -> bool:
+        """Whether `name` was set as an option (not by the routine, not the default)."""
+        return self.origin.get(name) == "option"
+
+    def from_routine(self, name: str) -> bool:
+        return self.origin.get(name) == "routine"
+
+    def changed(self, **values: Any) -> "Settings":
+        """A copy with `values` set as options (checked like any option)."""
+        checked = {name: check(name, value) for name, value in values.items()}
+        return replace(self, **checked, origin={**self.origin, **{name: "option" for name in checked}})
+
+    def to_json(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in SCHEMA}
+
+
+SCHEMA: dict[str, Spec] = {f.name: f.metadata["spec"] for f in fields(Settings) if "spec" in f.metadata}
+DEFAULTS: dict[str, Any] = {f.name: f.default for f in fields(Settings) if f.name in SCHEMA}
+FRONT_MATTER: tuple[str, ...] = tuple(name for name, spec in SCHEMA.items() if spec.front_matter)
+
+
+def offered(face: str) -> Iterator[tuple[str, Spec]]:
+    """The settings a face offers, in table order."""
+    return ((name, spec) for name, spec in SCHEMA.items() if face in spec.faces)
+
+
+# ---------------------------------------------------------------------------------------------
+# Errors name the setting (errors.SettingError); each face spells the name its own way
+
+
+def about(name: str, message: str) -> SettingError:
+    """`NAME: message`, the usual shape."""
+    return SettingError(Named(name), f": {message}")
+
+
+def cli_flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+# ---------------------------------------------------------------------------------------------
+# Checks: one per kind, shared by the CLI, the front matter, manifests and the studio
+
+
+def _finite(value: float | int) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:                   # an integer too large for a float
+        return False
+
+
+def _number(spec: Spec, value: Any, integer: bool) -> float | int:
+    if isinstance(value, str) and not integer:
+        try:
+            value = float(value)
+        except ValueError:
+            raise ValueError(f"must be a number from {spec.describe_range()}") from None
+    kinds = (int,) if integer else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kinds) or not _finite(value):
+        what = "a whole number" if integer else "a number"
+        raise ValueError(f"must be {what} from {spec.describe_range()}")
+    if not spec.lo <= value <= spec.hi:     # type: ignore[operator]
+        raise ValueError(f"{value:g} is out of range ({spec.describe_range()})")
+    return int(value) if integer else float(value)
+
+
+def _duration(spec: Spec, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ValueError('must be a duration like "12m" or a number of seconds')
+    try:
+        seconds = parse_duration(value) if isinstance(value, str) else float(value)
+    except DurationError as exc:
+        raise ValueError(str(exc)) from None
+    except OverflowError:                   # an integer of hundreds of digits
+        seconds = math.inf
+    if not math.isfinite(seconds):
+        raise ValueError("must be a finite duration")
+    if seconds <= 0 and spec.lo:
+        raise ValueError("must be longer than zero")
+    if seconds < 0:
+        raise ValueError("must not be negative")
+    if spec.hi is not None and seconds > spec.hi:
+        raise ValueError(f"{format_duration(seconds)} is longer than {format_duration(spec.hi)}")
+    return seconds
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("must be a non-empty string")
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+def _choice(spec: Spec, value: Any) -> str:
+    key = _text(value).strip().lower()
+    key = spec.aliases.get(key, key)
+    if key not in spec.choices:
+        raise ValueError(f"unknown value '{value}' (choose from {', '.join(spec.choices)})")
+    return key
+
+
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("must be true or false")
+    return value
+
+
+def check_value(spec: Spec, value: Any) -> Any:
+    """`value` as the setting wants it, or ValueError saying in a few words what is wrong."""
+    if spec.kind in ("number", "integer"):
+        return _number(spec, value, spec.kind == "integer")
+    if spec.kind == "duration":
+        return _duration(spec, value)
+    if spec.kind == "choice":
+        return _choice(spec, value)
+    if spec.kind == "flag":
+        return _flag(value)
+    if spec.kind == "text":
+        if spec.numbers_as_text and isinstance(value, (int, float)) and not isinstance(value, bool):
+            return str(value)
+        return _text(value)
+    raise AssertionError(f"unknown kind {spec.kind}")
+
+
+def check(name: str, value: Any) -> Any:
+    """One setting's value checked and converted; SettingError naming it if it is wrong."""
+    spec = SCHEMA.get(name)
+    if spec is None:
+        raise SettingError(f"unknown setting '{name}' (known: {', '.join(SCHEMA)})")
+    try:
+        return check_value(spec, value)
+    except ValueError as exc:
+        raise about(name, str(exc)) from None
+
+
+def check_all(values: Mapping[str, Any], allowed: Iterable[str] | None = None) -> dict[str, Any]:
+    """Several settings checked; None values are dropped (not given)."""
+    allowed = set(SCHEMA if allowed is None else allowed)
+    out = {}
+    for name, value in values.items():
+        if value is None:
+            continue
+        if name not in allowed:
+            raise SettingError(f"unknown setting '{name}' (known: {', '.join(sorted(allowed))})")
+        out[name] = check(name, value)
+    return out
+
+
+def resolve(options: Mapping[str, Any] | None = None, routine: Mapping[str, Any] | None = None) -> Settings:
+    """The session's settings: each option if given (not None), else the routine's front
+    matter, else the default. Options are checked here; front-matter values were checked
+    when the routine was parsed."""
+    given = check_all(options or {})
+    front = {k: v for k, v in (routine or {}).items() if k in FRONT_MATTER}
+    values, origin = {}, {}
+    for name in SCHEMA:
+        if name in given:
+            values[name], origin[name] = given[name], "option"
+        elif name in front:
+            values[name], origin[name] = front[name], "routine"
+        else:
+            origin[name] = "default"
+    return Settings(**values, origin=origin)
+
+
+def json_schema(face: str = "render") -> dict[str, Any]:
+    """A JSON Schema of the settings a face offers (the studio builds its form from it)."""
+    kinds = {"number": "number", "integer": "integer", "duration": "string", "text": "string",
+             "choice": "string", "flag": "boolean"}
+    properties: dict[str, Any] = {}
+    for name, spec in offered(face):
+        prop: dict[str, Any] = {"type": kinds[spec.kind], "description": spec.help, "default": DEFAULTS[name]}
+        if spec.kind in ("number", "integer"):
+            prop.update(minimum=spec.lo, maximum=spec.hi)
+        if spec.kind == "choice":
+            prop["enum"] = list(spec.choices)
+        if spec.unit:
+            prop["x-unit"] = spec.unit
+        if spec.kind == "duration":
+            prop["type"] = ["string", "number"]
+        if DEFAULTS[name] is None:
+            prop["type"] = [*([prop["type"]] if isinstance(prop["type"], str) else prop["type"]), "null"]
+        properties[name] = prop
+    return {"type": "object", "properties": properties, "additionalProperties": False}
