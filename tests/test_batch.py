@@ -120,7 +120,7 @@ speed = 1.0
         f"{f}:2: unknown key 'ambiant' in [defaults] (did you mean 'ambient'?)",
         f"{f}:3: 'routine' belongs in a [[session]], not in [defaults]",
         f"{f}:7: speed: 3 is out of range (0.5 to 2)",
-        f"{f}:8: loudness: must be a number from -40 to -6",
+        f"{f}:8: loudness: must be a number from -40 to -6 LUFS",
         f"{f}:9: engine: only speed, voice, ambient, length can list variants",
         f"{f}:12: routine: no built-in routine 'no-such-routine' and no file {tmp_path / 'no-such-routine'} "
         f"(built-ins: athlete, bedtime, desk-break, gentle, hand-massage, musician, stress-relief)",
@@ -288,7 +288,7 @@ output = "broken"
 voice = "no-such-voice"
 """)
     batch = plan_batch(manifest, folder / "out")
-    results = run_batch(batch, jobs=2)
+    results = run_batch(batch, jobs=2, cache=cache_dir)
     return folder, manifest, batch, results
 
 
@@ -321,11 +321,11 @@ def test_a_failing_item_does_not_stop_the_others(rendered):
 def test_resume_skips_what_is_up_to_date_and_renders_what_changed(rendered):
     folder, manifest, batch, _ = rendered
     before = {n: (folder / "out" / n).stat().st_mtime_ns for n in ("a.mp3", "b.wav")}
-    again = run_batch(plan_batch(manifest, folder / "out"), jobs=2)
+    again = run_batch(plan_batch(manifest, folder / "out"), jobs=2, cache=os.environ["VOICEGUIDE_CACHE_DIR"])
     assert [r.status for r in again] == ["skipped", "skipped", "failed"]
     assert again[0].duration > 0                                   # remembered, not measured
     manifest.write_text(manifest.read_text().replace('format = "wav"', 'format = "wav"\nspeed = 1.3'))
-    changed = run_batch(plan_batch(manifest, folder / "out"), jobs=1)
+    changed = run_batch(plan_batch(manifest, folder / "out"), jobs=1, cache=os.environ["VOICEGUIDE_CACHE_DIR"])
     assert [r.status for r in changed] == ["skipped", "ok", "failed"]
     assert (folder / "out" / "a.mp3").stat().st_mtime_ns == before["a.mp3"]
     assert (folder / "out" / "b.wav").stat().st_mtime_ns != before["b.wav"]

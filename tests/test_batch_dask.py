@@ -3,6 +3,7 @@ machines sharing the output folder. Needs the distributed extra (part of dev).""
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 from click.testing import CliRunner
@@ -37,7 +38,8 @@ def test_a_batch_runs_on_the_cluster_and_resumes(cluster, tmp_path):
         (folder / f"{name}.routine.md").write_text(routine_text(TINY + extra, 'title = "T"\nambient = "none"'))
     (folder / "bad.routine.md").write_text(routine_text("# One\n[hold]\n"))
     out = tmp_path / "shared"
-    results = run_batch(plan_batch(folder, out, {"engine": "pyttsx3"}), scheduler=cluster.scheduler_address)
+    results = run_batch(plan_batch(folder, out, {"engine": "pyttsx3"}), scheduler=cluster.scheduler_address,
+                        cache=os.environ["VOICEGUIDE_CACHE_DIR"])
     status = {r.item.name: r.status for r in results}
     assert status == {"bad.mp3": "failed", "one.mp3": "ok", "two.mp3": "ok"}
     for result in results[1:]:

@@ -130,11 +130,11 @@ def test_cache_info_and_clear_cover_speech_clips_and_play_starts(run, tmp_path, 
     from voiceguide.sound.clips import ClipStore
 
     monkeypatch.setenv("VOICEGUIDE_CACHE_DIR", str(tmp_path))
-    store = ClipStore(tmp_path / "clips")
+    store = ClipStore(tmp_path)
     from voiceguide.play.warm import StartCache
 
     store.put(store.key(np.ones(100, np.float32), 22050, 44100, -20.0), np.zeros(10, np.float32))
-    StartCache().put(StartCache.key("start"), head=np.zeros(10, np.float32))
+    StartCache(tmp_path).put(StartCache.key("start"), head=np.zeros(10, np.float32))
     info = run("cache", "info")
     assert info.exit_code == 0 and "1 prepared clips" in info.output and str(tmp_path) in info.output
     assert "1 live-play starts" in info.output

@@ -22,7 +22,8 @@ from voiceguide.render import RenderOptions, render
 from voiceguide.script.parse import parse_routine
 from voiceguide.sound.clips import ClipStore
 from voiceguide.voices import Narrator, Request, Speech, SpeechCache
-from voiceguide.voices.cache import SUFFIX, _decode
+from voiceguide.store import HEADER_SIZE, SPEECH, SUFFIX, decode as decode_entry
+from voiceguide.voices.cache import decode
 from conftest import routine_text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -100,11 +101,12 @@ def check_cache(cache: Path, one_clip_each: bool = True) -> int:
     entries = [p for p in speech_dir.glob("??/*") if p.is_file()]
     assert entries and all(p.name.endswith(SUFFIX) for p in entries), [p.name for p in entries]
     for p in entries:
-        speech = _decode(p.read_bytes(), p.name[: -len(SUFFIX)])
+        payload = decode_entry(SPEECH, p.name[: -len(SUFFIX)], p.read_bytes())
+        speech = decode(payload) if payload is not None else None
         assert speech is not None and speech.duration > 0.2 and np.all(np.isfinite(speech.samples)), p
     clips = [p for p in clip_dir.glob("??/*") if p.is_file()]
-    assert clips and all(p.suffix == ".npy" for p in clips), [p.name for p in clips]
-    store = ClipStore(clip_dir)
+    assert clips and all(p.suffix == SUFFIX for p in clips), [p.name for p in clips]
+    store = ClipStore(cache)
     assert all(store.get(p.stem) is not None for p in clips)
     if one_clip_each:
         assert len(clips) == len(entries)  # one prepared clip per sentence, nothing twice
@@ -134,9 +136,8 @@ def test_concurrent_renders_share_one_cache(tmp_path):
     # from a fresh cache the same timeline, within espeak's 10 ms take-to-take jitter.
     for name, routine in paths.items():
         alone = tmp_path / f"alone-{name}.wav"
-        with pytest.MonkeyPatch.context() as mp:
-            mp.setenv("VOICEGUIDE_CACHE_DIR", str(cache))
-            render(parse_routine(routine.read_text(), str(routine)), alone, RenderOptions(engine="pyttsx3", jobs=1))
+        render(parse_routine(routine.read_text(), str(routine)), alone,
+               RenderOptions(engine="pyttsx3", jobs=1, cache=str(cache)))
         cold_bytes = (tmp_path / f"cold-{name}.wav").read_bytes()
         assert cold_bytes == alone.read_bytes() == (tmp_path / f"warm-{name}.wav").read_bytes(), name
 
@@ -161,9 +162,8 @@ def one_routine(tmp_path):
 
 
 def render_in(cache: Path, routine, out: Path, monkeypatch):
-    monkeypatch.setenv("VOICEGUIDE_CACHE_DIR", str(cache))
     with _no_warnings():
-        return render(routine, out, RenderOptions(engine="pyttsx3", jobs=1))
+        return render(routine, out, RenderOptions(engine="pyttsx3", jobs=1, cache=str(cache)))
 
 
 class _no_warnings:
@@ -184,7 +184,7 @@ class _no_warnings:
 def test_corrupt_and_truncated_entries_are_synthesized_again(tmp_path, one_routine, monkeypatch):
     cache = tmp_path / "cache"
     first = render_in(cache, one_routine, tmp_path / "first.wav", monkeypatch)
-    entries = sorted(cache.glob("speech/??/*.seg"))
+    entries = sorted(cache.glob(f"speech/??/*{SUFFIX}"))
     assert len(entries) == 4
     flipped, truncated = entries[0], entries[1]
     data = flipped.read_bytes()
@@ -198,17 +198,16 @@ def test_corrupt_and_truncated_entries_are_synthesized_again(tmp_path, one_routi
 
 
 def test_a_damaged_prepared_clip_is_not_mixed_in(tmp_path, one_routine, monkeypatch):
-    """A flipped byte in a stored clip still loads as a .npy; its checksum catches it, the
-    clip is prepared again from the (intact) speech, and the output is unchanged."""
+    """A flipped byte in a stored clip would still decode as samples; the store's checksum
+    catches it, the clip is prepared again from the (intact) speech, and the output is unchanged."""
     cache = tmp_path / "cache"
     render_in(cache, one_routine, tmp_path / "first.wav", monkeypatch)
-    clips = sorted(cache.glob("clips/??/*.npy"))
+    clips = sorted(cache.glob(f"clips/??/*{SUFFIX}"))
     assert len(clips) == 4
     for clip in clips:
         data = bytearray(clip.read_bytes())
-        samples = len(np.load(clip, allow_pickle=False))
-        start = len(data) - 32 - 4 * samples                 # after the .npy header, before the checksum
-        data[start + 4 * (samples // 2) + 3] ^= 0x40         # a middle sample's exponent: loud, still loads
+        samples = (len(data) - HEADER_SIZE) // 4
+        data[HEADER_SIZE + 4 * (samples // 2) + 3] ^= 0x40   # a middle sample's exponent: loud, still a float
         clip.write_bytes(bytes(data))
     render_in(cache, one_routine, tmp_path / "second.wav", monkeypatch)
     assert (tmp_path / "second.wav").read_bytes() == (tmp_path / "first.wav").read_bytes()

@@ -184,23 +184,21 @@ def clean_render(routine_path, tmp_path_factory):
     base = tmp_path_factory.mktemp("clean")
     with pytest.MonkeyPatch.context() as mp:
         _clear_fault_env(mp)
-        mp.setenv("VOICEGUIDE_CACHE_DIR", str(base / "cache"))
         out = base / "clean.wav"
         result = render(parse_routine(routine_path.read_text(), str(routine_path)), out,
-                        RenderOptions(engine="pyttsx3", jobs=1))
+                        RenderOptions(engine="pyttsx3", jobs=1, cache=str(base / "cache")))
     assert not result.warnings
     return out, result
 
 
 def faulty_render(routine_path: Path, tmp_path: Path, monkeypatch, **env: str):
     _clear_fault_env(monkeypatch)
-    monkeypatch.setenv("VOICEGUIDE_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("VOICEGUIDE_FAULT_LOG", str(tmp_path / "faults.log"))
     for name, value in {**QUICK, **env}.items():
         monkeypatch.setenv(name, value)
     out = tmp_path / "faulty.wav"
     result = render(parse_routine(routine_path.read_text(), str(routine_path)), out,
-                    RenderOptions(engine="pyttsx3", jobs=1))
+                    RenderOptions(engine="pyttsx3", jobs=1, cache=str(tmp_path / "cache")))
     return out, result, fault_counts(tmp_path / "faults.log")
 
 
@@ -245,7 +243,8 @@ def test_render_under_faults_on_one_engine_stays_on_it(routine_path, clean_rende
     _clear_fault_env(monkeypatch)
     again = tmp_path / "again.wav"
     entries = SpeechCache(tmp_path / "cache").info().entries
-    render(parse_routine(routine_path.read_text(), str(routine_path)), again, RenderOptions(engine="pyttsx3", jobs=1))
+    render(parse_routine(routine_path.read_text(), str(routine_path)), again,
+           RenderOptions(engine="pyttsx3", jobs=1, cache=str(tmp_path / "cache")))
     assert again.read_bytes() == out.read_bytes()
     assert SpeechCache(tmp_path / "cache").info().entries == entries == len(texts)
 

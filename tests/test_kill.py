@@ -338,7 +338,7 @@ def test_ctrl_c_and_sigkill_during_synthesis(tmp_path):
     speech = work.cache / "speech"
 
     def entries() -> int:
-        return len(list(speech.rglob("*.seg"))) if speech.is_dir() else 0
+        return len(list(speech.rglob("*.vgc"))) if speech.is_dir() else 0
 
     def workers(run: Run) -> list[str]:
         return [p for p in processes_with(run.token) if "voiceguide.voices.worker" in p]

@@ -39,7 +39,8 @@ def cache_dir(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def shared_cache(cache_dir, monkeypatch):
-    monkeypatch.setenv("VOICEGUIDE_CACHE_DIR", str(cache_dir))
+    monkeypatch.setenv("VOICEGUIDE_CACHE_DIR", str(cache_dir))     # for the CLI's renders
+    return str(cache_dir)                                            # for the library's
 
 
 @pytest.fixture(scope="module")
@@ -62,10 +63,9 @@ def rms_db(x: np.ndarray) -> float:
 
 @pytest.fixture(scope="module")
 def quiet_render(routine, tmp_path_factory, cache_dir):
-    import os
-    os.environ["VOICEGUIDE_CACHE_DIR"] = str(cache_dir)
     out = tmp_path_factory.mktemp("out") / "session.wav"
-    result = render(routine, out, RenderOptions(transcripts=("vtt",), timeline_path=out.with_suffix(".json")))
+    result = render(routine, out, RenderOptions(transcripts=("vtt",), timeline_path=out.with_suffix(".json"),
+                                                cache=str(cache_dir)))
     audio, rate = read_wav(out)
     return result, audio, rate
 
@@ -131,24 +131,24 @@ def test_timeline_json_has_the_measured_times(quiet_render):
     assert [e["kind"] for e in data["events"]] == [e.kind for e in result.timeline.events]
 
 
-def test_same_inputs_give_identical_wav(routine, tmp_path, quiet_render):
+def test_same_inputs_give_identical_wav(routine, tmp_path, quiet_render, shared_cache):
     out = tmp_path / "again.wav"
-    render(routine, out, RenderOptions())
+    render(routine, out, RenderOptions(cache=shared_cache))
     # the first render also wrote sidecars; the audio bytes must still match exactly
     assert out.read_bytes() == quiet_render[0].path.read_bytes()
 
 
-def test_length_is_met_within_50ms(routine, tmp_path):
+def test_length_is_met_within_50ms(routine, tmp_path, shared_cache):
     out = tmp_path / "fitted.wav"
-    result = render(routine, out, RenderOptions(length=60.0))
+    result = render(routine, out, RenderOptions(length=60.0, cache=shared_cache))
     audio, rate = read_wav(out)
     assert abs(len(audio) / rate - 60.0) < 0.05
     assert result.timeline.total == pytest.approx(60.0, abs=0.001)
 
 
-def test_mp3_with_chapters_and_bed(routine, tmp_path):
+def test_mp3_with_chapters_and_bed(routine, tmp_path, shared_cache):
     out = tmp_path / "session.mp3"
-    result = render(routine, out, RenderOptions(ambient="brown", sleep=5.0))
+    result = render(routine, out, RenderOptions(ambient="brown", sleep=5.0, cache=shared_cache))
     chapters = read_chapters(out)
     assert [c.title for c in chapters] == ["Start", "Stroke, left side", "Stroke, right side", "Finish"]
     for chapter, span in zip(chapters[1:], result.timeline.sections[1:]):
@@ -203,12 +203,12 @@ def test_cli_render_errors_are_clean(routine, tmp_path, args, message):
     assert not out.exists()
 
 
-def test_png_shows_timeline_and_waveform(routine, tmp_path):
+def test_png_shows_timeline_and_waveform(routine, tmp_path, shared_cache):
     from voiceguide.render import Envelope
 
     out = tmp_path / "s.wav"
     picture = tmp_path / "s.png"
-    render(routine, out, RenderOptions(picture=picture))
+    render(routine, out, RenderOptions(picture=picture, cache=shared_cache))
     assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     audio, rate = read_wav(out)
     envelope = Envelope(rate)

@@ -88,7 +88,7 @@ def test_speech_cache_sweeps_its_folder_on_write(tmp_path):
 def test_clip_store_sweeps_its_folder_on_write(tmp_path):
     store = ClipStore(tmp_path)
     key = ClipStore.key(np.ones(10, np.float32), 22050, 44100, -20.0)
-    folder = tmp_path / key[:2]
+    folder = store.store.path("clips", key).parent
     stale = touch(folder / f"{key[:16]}.{dead_pid()}.abcdefgh.tmp")
     store.put(key, np.zeros(100, np.float32))
     assert not stale.exists()

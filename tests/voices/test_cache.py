@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voiceguide.voices import Narrator, Request, Speech, SpeechCache, default_cache_dir
+from voiceguide.cachedir import cache_dir
+from voiceguide.voices import Narrator, Request, Speech, SpeechCache
 
 
 def request(text="Breathe in.", **changes) -> Request:
@@ -57,8 +58,10 @@ def test_corrupt_entries_are_detected_dropped_and_regenerated(tmp_path, damage):
         data[:10] = b"\xff" * 10
     elif damage == "empty file":
         data = bytearray()
-    else:
-        data = data.replace(request().key.encode(), request(text="other").key.encode())
+    else:                                          # another sentence's intact entry under this key
+        other = request(text="other")
+        cache.put(other, speech())
+        data = bytearray(cache.entry_path(other.key).read_bytes())
     path.write_bytes(bytes(data))
     assert cache.get(request()) is None
     assert not path.exists()                       # dropped, so it is regenerated next time
@@ -125,24 +128,24 @@ def test_write_failure_warns_but_does_not_fail(tmp_path):
 
 def test_location_env_override_and_xdg(tmp_path, monkeypatch):
     monkeypatch.setenv("VOICEGUIDE_CACHE_DIR", str(tmp_path / "mine"))
-    assert default_cache_dir() == tmp_path / "mine"
-    assert SpeechCache().path == tmp_path / "mine" / "speech"
+    assert cache_dir() == tmp_path / "mine"
+    assert SpeechCache(cache_dir()).path == tmp_path / "mine" / "speech"
     if sys.platform.startswith("linux"):
         monkeypatch.delenv("VOICEGUIDE_CACHE_DIR")
         monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-        assert default_cache_dir() == tmp_path / "xdg" / "voiceguide"
+        assert cache_dir() == tmp_path / "xdg" / "voiceguide"
 
 
 def test_narrator_cache_hit_needs_no_engine_process(espeak, private_cache):
     texts = ["Open your hands.", "Close them softly.", "Open your hands."]
-    first = Narrator("pyttsx3", jobs=2)
+    first = Narrator("pyttsx3", jobs=2, cache=private_cache)
     try:
         spoken = first.prepare(texts, 1.0)
         assert first.stats.synthesized == 2 and first.cache.info().entries == 2
         assert first.cache.path.is_relative_to(private_cache)
     finally:
         first.close()
-    second = Narrator("pyttsx3", jobs=2)
+    second = Narrator("pyttsx3", jobs=2, cache=private_cache)
     try:
         again = second.prepare(texts, 1.0)
         assert second.stats.cache_hits == 2 and second.stats.synthesized == 0
@@ -155,4 +158,4 @@ def test_narrator_cache_hit_needs_no_engine_process(espeak, private_cache):
 def test_no_cache_writes_nothing(private_cache):
     with Narrator("pyttsx3", cache=False, jobs=1) as narrator:
         narrator.speech("No cache today.")
-    assert not Path(private_cache).exists() or not any(Path(private_cache).rglob("*.seg"))
+    assert not Path(private_cache).exists() or not any(Path(private_cache).rglob("*.vgc"))

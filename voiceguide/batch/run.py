@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
 from typing import Callable, Iterator, Sequence
 
 from ..errors import VoiceguideError
@@ -37,10 +38,11 @@ class _Tracker:
 
 
 def run_batch(batch: Batch, jobs: int = 1, scheduler: str | None = None, force: bool = False,
-              cache: bool = True, progress: Progress | None = None,
+              cache: str | os.PathLike[str] | None = None, progress: Progress | None = None,
               on_result: Callable[[ItemResult], None] | None = None) -> list[ItemResult]:
     """Render every item that is not up to date (all with `force`); results in item order.
-    `cache=False` synthesizes all speech again. `progress` gets ("batch", done, total) over
+    `cache`: the store's folder (voiceguide.store) for every item; None synthesizes all speech
+    again. `progress` gets ("batch", done, total) over
     the whole batch."""
     if scheduler:
         require_distributed()              # say how to install it before any work
@@ -61,8 +63,8 @@ def run_batch(batch: Batch, jobs: int = 1, scheduler: str | None = None, force: 
         if index in results and on_result is not None:
             on_result(results[index])
     items = [batch.items[i] for i in todo]
-    if not cache:
-        items = [dataclasses.replace(i, options=dataclasses.replace(i.options, cache=False)) for i in items]
+    folder = os.fspath(cache) if cache else None
+    items = [dataclasses.replace(i, options=dataclasses.replace(i.options, cache=folder)) for i in items]
     tracker = _Tracker([max(1.0, item.expected) for item in items], progress)
     if scheduler:
         runner = run_dask(items, scheduler, tracker)

@@ -10,24 +10,24 @@ them back and speak at once, while scipy loads in the background for the rest.
 
 Entries are content-addressed: a key hashes every input and the source of the modules that
 make them (and scipy's version), so a new setting or voiceguide version can never be
-served a stale sound. The cache lives in `play/` under the speech cache's root
-(VOICEGUIDE_CACHE_DIR is honoured) and is kept under 64 MB by dropping the entries unused
-for longest. Any failure to read or write is a miss, never an error.
+served a stale sound. The entries live in the store (voiceguide.store, namespace "play"),
+as the arrays of an .npz, and are kept under 64 MB by dropping the entries unused for
+longest. Any failure to read or write is a miss, never an error.
 """
 from __future__ import annotations
 
 import functools
 import hashlib
+import io
 import os
-import tempfile
+import zipfile
 from pathlib import Path
 
 import numpy as np
 
-from ..voices.cache import default_cache_dir
+from ..store import STARTS, Store
 
 MAX_BYTES = 64 << 20
-SUFFIX = ".npz"
 RECIPE_MODULES = ("clips.py", "limiter.py", "loudness.py", "chimes.py", "mix.py", "beds.py")
 
 
@@ -50,11 +50,18 @@ def recipe() -> str:
 
 
 class StartCache:
-    def __init__(self, root: str | Path | None = None, max_bytes: int = MAX_BYTES):
-        self.path = Path(root) if root is not None else default_cache_dir() / "play"
+    """Arrays by key in the store's "play" namespace, pruned to `max_bytes`."""
+
+    def __init__(self, store: Store | str | os.PathLike[str], max_bytes: int = MAX_BYTES):
+        """`store`: the store, or the folder it lives in."""
+        self.store = store if isinstance(store, Store) else Store(store)
         self.max_bytes = max_bytes
         self.hits = 0
         self.misses = 0
+
+    @property
+    def path(self) -> Path:
+        return self.store.folder(STARTS)
 
     @staticmethod
     def key(*parts: object) -> str:
@@ -69,72 +76,23 @@ class StartCache:
             h.update(b"\0")
         return h.hexdigest()
 
-    def _file(self, key: str) -> Path:
-        return self.path / (key + SUFFIX)
-
     def get(self, key: str) -> dict[str, np.ndarray] | None:
-        try:
-            with np.load(self._file(key), allow_pickle=False) as data:
-                arrays = {name: data[name] for name in data.files}
-        except (OSError, ValueError, KeyError, EOFError):
+        payload = self.store.get(STARTS, key)
+        arrays = None
+        if payload is not None:
+            try:
+                with np.load(io.BytesIO(payload), allow_pickle=False) as data:
+                    arrays = {name: data[name] for name in data.files}
+            except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+                arrays = None
+        if arrays is None:
             self.misses += 1
             return None
         self.hits += 1
-        try:
-            os.utime(self._file(key))              # recently used: pruned last
-        except OSError:
-            pass
         return arrays
 
     def put(self, key: str, **arrays: np.ndarray) -> None:
-        try:
-            self.path.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.path, prefix=".tmp-", suffix=SUFFIX)
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, **arrays)
-            os.replace(tmp, self._file(key))
-        except OSError:
-            return
-        self._prune()
-
-    def _prune(self) -> None:
-        try:
-            files = [(p.stat().st_mtime, p.stat().st_size, p) for p in self.path.glob("*" + SUFFIX)]
-        except OSError:
-            return
-        total = sum(size for _, size, _ in files)
-        for _, size, path in sorted(files):
-            if total <= self.max_bytes:
-                break
-            try:
-                path.unlink()
-                total -= size
-            except OSError:
-                pass
-
-    def _entries(self) -> list[Path]:
-        return list(self.path.glob("*" + SUFFIX)) if self.path.is_dir() else []
-
-    def entries(self) -> int:
-        return len(self._entries())
-
-    def size(self) -> int:
-        """Bytes on disk."""
-        total = 0
-        for path in self._entries():
-            try:
-                total += path.stat().st_size
-            except OSError:
-                pass
-        return total
-
-    def clear(self) -> int:
-        """Remove every entry; returns how many went."""
-        removed = 0
-        for path in self._entries():
-            try:
-                path.unlink()
-                removed += 1
-            except OSError:
-                pass
-        return removed
+        buffer = io.BytesIO()
+        np.savez(buffer, **arrays)
+        self.store.put(STARTS, key, buffer.getvalue())
+        self.store.prune(STARTS, self.max_bytes)

@@ -8,20 +8,16 @@ same loudness, so sentences from different engine calls sit at one level.
 from __future__ import annotations
 
 import hashlib
-import io
 import math
 import os
-import tempfile
 from collections import OrderedDict
-from dataclasses import dataclass
-from pathlib import Path
 from fractions import Fraction
 from typing import Callable
 
 import numpy as np
 from .lazy import signal
 
-from .. import tempfiles
+from ..store import CLIPS, Store
 from .blocks import db_to_gain
 from .limiter import limit
 from .loudness import clip_loudness
@@ -107,31 +103,23 @@ def _hold_peaks(x: np.ndarray, rate: int, level: float, plr: float) -> np.ndarra
     return x
 
 
-_TEMPS = tempfiles.pattern(r"[0-9a-f]{16}", r"\.tmp")
-"""Temp files of `ClipStore.put`: `<key[:16]>.<pid>.<random>.tmp`."""
-
 CLIP_VERSION = "1"
 """Bumped whenever prepare_clip's processing changes, so stored clips are made again."""
 
 
-@dataclass(frozen=True)
-class ClipStoreInfo:
-    folder: Path
-    entries: int
-    bytes: int
-
-
 class ClipStore:
-    """Prepared clips on disk, keyed by the engine's samples and every preparation setting.
+    """Prepared clips in the store (voiceguide.store), keyed by the engine's samples and
+    every preparation setting.
 
     Preparing a clip (high-pass, resampling, loudness levelling, transient limiting with 4x
     oversampling) costs more than mixing it; a warm re-render would otherwise spend a third
-    of its time redoing it. Entries are written atomically (temp file + rename), so several
-    processes may share the folder; an unreadable entry is simply prepared again.
+    of its time redoing it. The store checks, publishes and shares the entries; this layer
+    only turns a clip into float32 little-endian bytes and back.
     """
 
-    def __init__(self, folder: str | Path):
-        self.folder = Path(folder)
+    def __init__(self, store: Store | str | os.PathLike[str]):
+        """`store`: the store, or the folder it lives in."""
+        self.store = store if isinstance(store, Store) else Store(store)
 
     @staticmethod
     def key(samples: np.ndarray, rate: int, target_rate: int, level_lufs: float | None,
@@ -142,54 +130,16 @@ class ClipStore:
                       f"{EDGE_FADE}|{CLIP_VERSION}".encode())
         return digest.hexdigest()
 
-    def _path(self, key: str) -> Path:
-        return self.folder / key[:2] / f"{key}.npy"
-
     def get(self, key: str) -> np.ndarray | None:
-        """The stored clip, or None when it is missing or damaged. Each entry ends with the
-        sha256 of its samples: a flipped byte still loads as a .npy, and would be mixed in."""
-        try:
-            data = self._path(key).read_bytes()
-            clip = np.load(io.BytesIO(data[:-32]), allow_pickle=False)
-        except (OSError, ValueError, EOFError):
+        """The stored clip, or None when it is missing or damaged."""
+        payload = self.store.get(CLIPS, key)
+        if payload is None or len(payload) % 4:
             return None
-        if clip.dtype != np.float32 or clip.ndim != 1:
-            return None
-        return clip if hashlib.sha256(clip.tobytes()).digest() == data[-32:] else None
+        return np.frombuffer(payload, "<f4").astype(np.float32)
 
     def put(self, key: str, clip: np.ndarray) -> None:
         """Best effort: a full disk or read-only folder never fails a render."""
-        path = self._path(key)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tempfiles.sweep(path.parent, _TEMPS, once=True)     # what killed processes left
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{key[:16]}.{os.getpid()}.", suffix=".tmp")
-            try:
-                samples = np.ascontiguousarray(clip, np.float32)
-                with os.fdopen(fd, "wb") as handle:
-                    np.save(handle, samples, allow_pickle=False)
-                    handle.write(hashlib.sha256(samples.tobytes()).digest())
-                os.replace(tmp, path)
-            finally:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
-        except OSError:
-            pass
-
-    def info(self) -> "ClipStoreInfo":
-        files = list(self.folder.glob("??/*.npy")) if self.folder.is_dir() else []
-        return ClipStoreInfo(self.folder, len(files), sum(f.stat().st_size for f in files if f.exists()))
-
-    def clear(self) -> int:
-        """Remove every stored clip; returns how many went."""
-        removed = 0
-        if not self.folder.is_dir():
-            return 0
-        for entry in self.folder.glob("??/*"):
-            if entry.suffix in (".npy", ".tmp"):
-                entry.unlink(missing_ok=True)
-                removed += entry.suffix == ".npy"
-        return removed
+        self.store.put(CLIPS, key, np.ascontiguousarray(clip, "<f4").tobytes())
 
 
 class ClipCache:

@@ -12,7 +12,7 @@ from .base import (
     VoiceInfo,
     VoiceNotFound,
 )
-from .cache import CacheInfo, SpeechCache, default_cache_dir
+from .cache import CacheInfo, SpeechCache
 from .dsp import resample, trim_silence
 from .narrator import NarrationWarning, Narrator, SpeechTimer
 from .normalize import normalize
@@ -30,6 +30,6 @@ from .registry import (
 __all__ = [
     "CacheInfo", "Engine", "EngineUnavailable", "NarrationWarning", "Narrator", "Request", "Speech",
     "SpeechCache", "SpeechTimer", "SynthesisError", "UnknownEngine", "VoiceInfo", "VoiceListing",
-    "VoiceNotFound", "auto_engine", "create_engine", "default_cache_dir", "describe", "engine_chain",
+    "VoiceNotFound", "auto_engine", "create_engine", "describe", "engine_chain",
     "engine_names", "format_listing", "normalize", "resample", "trim_silence",
 ]

@@ -27,6 +27,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import numpy as np
 
 from .base import Engine, EngineUnavailable, Request, Speech, SynthesisError, VoiceNotFound
+from ..store import Store
 from .cache import SpeechCache
 from .dsp import is_silent
 from .normalize import normalize
@@ -78,7 +79,7 @@ class Narrator:
         self,
         engine: str | Engine | Sequence[Engine] = "auto",
         voice: str = "default",
-        cache: bool | str | Path | SpeechCache = True,
+        cache: str | Path | Store | SpeechCache | None = None,
         pronounce: Mapping[str, str] | None = None,
         jobs: int | None = None,
         fallback: bool = True,
@@ -87,7 +88,7 @@ class Narrator:
         **engine_options: Any,
     ):
         """`engine`: a name ("auto", "piper", "pyttsx3"), an engine, or engines to try in
-        order. `cache`: True for the default directory, a directory, a SpeechCache, or False.
+        order. `cache`: the store (or its folder) or a SpeechCache; None or False: no disk cache.
         `jobs`: worker processes per engine (default: CPU count). `on_warning` receives
         fallback notices instead of `warnings.warn`. Raises EngineUnavailable/VoiceNotFound
         when the requested engine or voice cannot work."""
@@ -103,10 +104,8 @@ class Narrator:
             self._owns_engines = False
         if not self.engines:
             raise EngineUnavailable("no engine to narrate with")
-        if cache is True:
-            self.cache: SpeechCache | None = SpeechCache()
-        elif cache is False or cache is None:
-            self.cache = None
+        if cache is None or cache is False:
+            self.cache: SpeechCache | None = None
         elif isinstance(cache, SpeechCache):
             self.cache = cache
         else:
@@ -228,7 +227,7 @@ class Narrator:
                         self.stats.cache_hits += 1
                     return cached
                 if cached is not None:   # intact but unusable (an old or foreign entry): replace it
-                    self.cache.entry_path(request.key).unlink(missing_ok=True)
+                    self.cache.discard(request)
             try:
                 speech = engine.synthesize(spoken, voice, speed)
                 problem = _usable(speech)
