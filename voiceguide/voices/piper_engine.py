@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from .base import CALM_WPM, EngineUnavailable, VoiceInfo, VoiceNotFound, package_version
+from .piper_noise import SeededSession, seed_noise
 from .remote import WorkerEngine
 
 SENTENCE_GAP = 0.3      # seconds between sentences when one request holds several (at speed 1)
@@ -145,14 +146,17 @@ def _file_hash(path: Path) -> str:
 
 
 class PiperEngine(WorkerEngine):
-    """piper-tts in worker processes; each worker uses `threads` onnxruntime threads."""
+    """piper-tts in worker processes; each worker uses `threads` onnxruntime threads (1:
+    parallel work comes from the workers, and the take does not depend on how many)."""
 
     name = "piper"
     backend = "voiceguide.voices.piper_engine:PiperBackend"
 
     def __init__(self, jobs: int = 1, threads: int | None = None, **options: Any):
         super().__init__(jobs, **options)
-        self.threads = threads or max(1, (os.cpu_count() or 1) // self.jobs)
+        # One onnxruntime thread per worker unless asked: the thread count changes how the
+        # model's sums are split, and so the last bits of the audio (see piper_noise).
+        self.threads = threads or 1
         self._calibration: dict[str, dict[str, float]] = {}   # model path -> calibration, measured once
 
     def worker_env(self) -> dict[str, str]:
@@ -250,8 +254,10 @@ class PiperBackend:
                 options.intra_op_num_threads = self.threads
                 options.inter_op_num_threads = 1
             config = PiperConfig.from_dict(json.loads(Path(path + ".json").read_text(encoding="utf-8")))
-            session = self.ort.InferenceSession(path, sess_options=options, providers=["CPUExecutionProvider"])
-            voice = PiperVoice(session=session, config=config)
+            model, banks = seed_noise(Path(path).read_bytes())
+            session = self.ort.InferenceSession(model, sess_options=options, providers=["CPUExecutionProvider"])
+            del model
+            voice = PiperVoice(session=SeededSession(session, banks), config=config)
             self.loaded[path] = (voice, self._calibrate(voice) if calibration is None else calibration)
         return self.loaded[path]
 
@@ -264,6 +270,7 @@ class PiperBackend:
         import numpy as np
 
         config = SynthesisConfig(length_scale=scale * voice.config.length_scale, noise_scale=0.0, noise_w_scale=0.0)
+        voice.session.reseed(0)
         chunks = [c.audio_float_array for c in voice.synthesize(text, config)]
         audio = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
         return len(trim_silence(audio, voice.config.sample_rate)) / voice.config.sample_rate
@@ -278,13 +285,16 @@ class PiperBackend:
         v, known = self._voice(voice, calibration)
         return {"sample_rate": v.config.sample_rate, **known}
 
-    def synth(self, text: str, voice: str, speed: float, out: str) -> dict[str, Any]:
+    def synth(self, text: str, voice: str, speed: float, out: str, seed: int = 0) -> dict[str, Any]:
+        """Speak `text`; its noise comes from `seed` alone (the sentence's cache key), so
+        the take is the same in any worker, whatever that worker spoke before."""
         import numpy as np
         from piper import SynthesisConfig
 
         v, calibration = self._voice(voice)
         scale = calibrated_scale(speed, calibration)
         config = SynthesisConfig(length_scale=scale * v.config.length_scale)
+        v.session.reseed(seed)
         rate = v.config.sample_rate
         gap = np.zeros(int(SENTENCE_GAP / speed * rate), np.float32)
         parts: list[np.ndarray] = []

@@ -195,7 +195,7 @@ class Pyttsx3Backend:
             out.append({"id": str(v.id), "name": str(v.name or v.id), "language": languages[0] if languages else ""})
         return out
 
-    def synth(self, text: str, voice: str, speed: float, out: str) -> dict[str, Any]:
+    def synth(self, text: str, voice: str, speed: float, out: str, seed: int = 0) -> dict[str, Any]:
         path = out + self.extension
         wpm = words_per_minute(speed)
         # Properties first, on an idle engine, then the file: the order that reliably

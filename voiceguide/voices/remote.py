@@ -20,7 +20,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from .. import tempfiles
-from .base import Speech, SynthesisError, VoiceInfo
+from .base import Request, Speech, SynthesisError, VoiceInfo
 from .dsp import clipped_share, is_silent, read_audio, spectral_flatness, trim_silence
 from .pool import RequestFailed, WorkerError, WorkerPool, WorkerProcess
 
@@ -119,6 +119,7 @@ class WorkerEngine:
         self._lock = threading.Lock()
         self._tmp: str | None = None
         self.failures: list[str] = []     # reasons of failed attempts, for diagnostics and tests
+        self._identities: dict[str, tuple[str, str]] = {}   # voice -> (voice id, version), for seeds
 
     # -- overridable hooks -------------------------------------------------------------
 
@@ -169,25 +170,35 @@ class WorkerEngine:
     def request_timeout(self, text: str, speed: float) -> float:
         return self.timeout + self.per_word_timeout * len(text.split()) / max(speed, 0.1)
 
+    def seed(self, text: str, voice: str, speed: float) -> int:
+        """The sentence's cache key (the narrator's Request for it) as a number: backends seed
+        their randomness with it, so a sentence sounds the same in whichever worker speaks it."""
+        if voice not in self._identities:   # once per voice, as the narrator does: hashing a model takes time
+            self._identities[voice] = (self.voice_id(voice), self.version)  # type: ignore[attr-defined]
+        voice_id, version = self._identities[voice]
+        key = Request(self.name, voice_id, float(speed), text, version).key
+        return int(key[:15], 16)
+
     def synthesize(self, text: str, voice: str = "default", speed: float = 1.0) -> Speech:
         voice_arg = self._voice_arg(voice)
         label = self._voice_label(voice, voice_arg)
+        seed = self.seed(text, voice, speed)
         reasons: list[str] = []
-        for _attempt in range(self.retries + 1):
-            try:
-                return self._attempt(text, voice_arg, label, speed)
+        for attempt in range(self.retries + 1):
+            try:   # a retry draws other noise: a take that failed the checks is not repeated
+                return self._attempt(text, voice_arg, label, speed, seed + attempt)
             except (WorkerError, RequestFailed, BadOutput) as exc:
                 reasons.append(str(exc))
                 self.failures.append(str(exc))
         unique = list(dict.fromkeys(reasons))
         raise SynthesisError(text, f"{'; '.join(unique)} ({len(reasons)} attempts)", self.name)
 
-    def _attempt(self, text: str, voice_arg: str, label: str, speed: float) -> Speech:
+    def _attempt(self, text: str, voice_arg: str, label: str, speed: float, seed: int = 0) -> Speech:
         out = str(self._tmpdir() / uuid.uuid4().hex)
         with self.pool.worker() as w:
             self._prepare_worker(w, voice_arg)
             args = self._synth_args(text, voice_arg, speed)
-            args["out"] = out
+            args["out"], args["seed"] = out, seed
             try:
                 result = w.call("synth", args, self.request_timeout(text, speed))
             except RequestFailed:
