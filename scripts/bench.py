@@ -46,7 +46,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT))      # voiceguide from this checkout, and tests.support (the PulseAudio helpers)
 PY = sys.executable
 
 # One child process per render, so peak RSS is that render's alone.
@@ -309,7 +309,7 @@ def cpu_share(cpu: list[list[float]], first_sound: float, seconds: float) -> flo
 
 
 def bench_play(routine: str = "stress-relief", runs: int = 5, seconds: float = 20.0) -> dict:
-    from voiceguide.play.testing import Recorder, pulse_missing, pulse_null_sink
+    from tests.support.player import Recorder, pulse_missing, pulse_null_sink   # ROOT is on sys.path
 
     rows: dict = {"routine": routine}
     with tempfile.TemporaryDirectory(prefix="voiceguide-bench-play-") as tmp:

@@ -2,7 +2,7 @@ import pytest
 
 from voiceguide.script.model import Breathe, Chime, Hold, Meta, Routine, Say, Section
 from voiceguide.sound.mix import mix
-from voiceguide.sound.testing import SyntheticVoice
+from support.synthetic import SyntheticVoice
 from voiceguide.timeline import plan
 
 

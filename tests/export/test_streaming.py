@@ -6,7 +6,7 @@ from voiceguide.export.encode import decoded_frames, export
 from voiceguide.script.model import Breathe, Hold, Meta, Pause, Routine, Say, Section
 from voiceguide.sound.master import master
 from voiceguide.sound.mix import mix
-from voiceguide.sound.testing import SyntheticVoice
+from support.synthetic import SyntheticVoice
 from voiceguide.timeline import plan
 
 

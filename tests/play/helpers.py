@@ -9,7 +9,7 @@ from voiceguide.play.controller import Controller
 from voiceguide.play.cues import Cues
 from voiceguide.script.model import Breathe, Hold, Meta, Routine, Say, Section
 from voiceguide.sound.mix import mix
-from voiceguide.sound.testing import SyntheticVoice
+from support.synthetic import SyntheticVoice
 from voiceguide.timeline import plan
 
 SR = 16000

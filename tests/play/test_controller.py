@@ -10,7 +10,7 @@ import pytest
 
 from voiceguide.play import controller as C
 from voiceguide.play.commands import Command
-from voiceguide.sound.testing import SyntheticVoice
+from support.synthetic import SyntheticVoice
 
 from .helpers import SR, controller, event, frames, rms_db, run, said
 

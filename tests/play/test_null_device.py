@@ -9,7 +9,7 @@ import pytest
 from voiceguide.play.commands import Command
 from voiceguide.play.device import MiniaudioSink, list_devices
 from voiceguide.play.session import PlayOptions, Session
-from voiceguide.play.testing import TimedKeys
+from support.player import TimedKeys
 
 
 def test_null_backend_is_listed():

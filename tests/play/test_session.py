@@ -12,7 +12,7 @@ import pytest
 from voiceguide.play.commands import Command
 from voiceguide.play.controller import QUIT_FADE
 from voiceguide.play.session import PlayOptions, Session
-from voiceguide.play.testing import FakeClock, FakeSink, ScriptedKeys
+from support.player import FakeClock, FakeSink, ScriptedKeys
 from voiceguide.play.warm import StartCache
 from voiceguide.render import RenderOptions
 from voiceguide.sound.loudness import integrated_loudness
@@ -84,7 +84,7 @@ def test_a_warm_start_does_not_import_scipy(cache_env, tiny_file):
         import sys
         from voiceguide import load_routine
         from voiceguide.play.session import Session
-        from voiceguide.play.testing import FakeSink
+        from support.player import FakeSink
         with Session(load_routine({str(tiny_file)!r})) as session:
             session.open(FakeSink({RATE}))
             session.prepare()

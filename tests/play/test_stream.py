@@ -14,8 +14,8 @@ import pytest
 from voiceguide.play.commands import Command
 from voiceguide.play.session import SWITCH_INTERVAL
 from voiceguide.play.stream import Stream
-from voiceguide.play.testing import FakeClock, FakeSink
-from voiceguide.sound.testing import SyntheticVoice
+from support.player import FakeClock, FakeSink
+from support.synthetic import SyntheticVoice
 
 from .helpers import SR, controller, event, frames, run
 

@@ -1,6 +1,6 @@
 import pytest
 
-from voiceguide.sound.testing import SyntheticVoice
+from support.synthetic import SyntheticVoice
 
 from .helpers import standard_timeline
 

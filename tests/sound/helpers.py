@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from voiceguide.script.model import Breathe, Chime, Hold, Meta, Pause, Routine, Say, Section
-from voiceguide.sound.testing import SyntheticVoice
+from support.synthetic import SyntheticVoice
 from voiceguide.timeline import plan
 
 

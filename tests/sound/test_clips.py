@@ -3,7 +3,7 @@ import pytest
 
 from voiceguide.sound.clips import ClipCache, prepare_clip
 from voiceguide.sound.loudness import clip_loudness
-from voiceguide.sound.testing import SyntheticVoice
+from support.synthetic import SyntheticVoice
 
 
 def test_clip_is_resampled_levelled_dc_free_and_faded():

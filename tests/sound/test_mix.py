@@ -5,7 +5,7 @@ from .helpers import frames, rms_db, routine
 from voiceguide.script.model import Breathe, Chime, Hold, Pause, Say
 from voiceguide.sound.blocks import collect
 from voiceguide.sound.mix import Mix, MixOptions, mix
-from voiceguide.sound.testing import SyntheticVoice
+from support.synthetic import SyntheticVoice
 from voiceguide.timeline import BREATHE_IN_CUE, BREATHE_OUT_CUE, plan
 
 SR = 22050

@@ -13,8 +13,8 @@ from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
-from .commands import Command
-from .device import Pull
+from voiceguide.play.commands import Command
+from voiceguide.play.device import Pull
 
 
 class FakeSink:

@@ -1,4 +1,4 @@
-"""Speech-like test signals: a stand-in narrator for tests and for rendering without a voice.
+"""Speech-like test signals: a stand-in narrator for the tests (it lives here, not in the package).
 
 `SyntheticVoice` turns any text into band-limited noise shaped by a syllable envelope, exactly
 as long as its `timer` says, so a timeline planned with `plan(..., timer=voice.timer)` and
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import signal
 
-from ..timeline import estimate_speech
+from voiceguide.timeline import estimate_speech
 
 
 @dataclass(frozen=True)
