@@ -309,7 +309,7 @@ def cpu_share(cpu: list[list[float]], first_sound: float, seconds: float) -> flo
 
 
 def bench_play(routine: str = "stress-relief", runs: int = 5, seconds: float = 20.0) -> dict:
-    from tests.support.player import Recorder, pulse_missing, pulse_null_sink   # ROOT is on sys.path
+    from tests.support.pulse import Recorder, pulse_missing, pulse_null_sink   # ROOT is on sys.path
 
     rows: dict = {"routine": routine}
     with tempfile.TemporaryDirectory(prefix="voiceguide-bench-play-") as tmp:

@@ -15,7 +15,8 @@ from voiceguide.play.commands import Command
 from voiceguide.play.controller import Controller
 from voiceguide.play.cues import Cues
 from voiceguide.play.session import PlayOptions, Session, estimate_gain
-from support.player import Recorder, TimedKeys, pulse_missing, pulse_null_sink
+from support.player import TimedKeys
+from support.pulse import Recorder, pulse_missing, pulse_null_sink
 
 RATE = 48000
 MISSING = pulse_missing()
