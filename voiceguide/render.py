@@ -33,7 +33,7 @@ from .sound.beds import BEDS
 from .sound.chimes import SYNTHS as CHIME_SYNTHS, find_asset as find_chime_asset
 from .sound.ffmpeg import FFmpegError, decode_stream
 from .sound.master import Mastered, MasterOptions, Measurement
-from .sound.mix import Mix, MixOptions
+from .sound.mix import Mix, MixOptions, MixParts
 from .timeline import Timeline, spoken_texts
 from .voices import Narrator, SynthesisError, default_cache_dir
 
@@ -293,15 +293,15 @@ def mix_options(routine: Routine, options: RenderOptions) -> MixOptions:
 
 
 def build_mix(routine: Routine, timeline: Timeline, narrator: Narrator, options: RenderOptions,
-              mix_class: type[Mix] = Mix) -> Mix:
-    """The session's mix (live play passes its own Mix subclass)."""
+              parts: MixParts = MixParts()) -> Mix:
+    """The session's mix (live play passes its own parts)."""
     speed = timeline.speed
 
     def speech(text: str) -> tuple[np.ndarray, int]:
         spoken = narrator.speech(text, speed)
         return spoken.samples, spoken.sample_rate
 
-    return mix_class(timeline, speech, mix_options(routine, options))
+    return Mix(timeline, speech, mix_options(routine, options), parts)
 
 
 def render(routine: Routine, output: str | Path, options: RenderOptions = RenderOptions(),

@@ -33,7 +33,7 @@ def test_speech_lands_exactly_where_the_timeline_says(timeline, voice):
             for i in range(b.count):
                 for t in (e.start + i * (b.inhale + b.exhale), e.start + i * (b.inhale + b.exhale) + b.inhale):
                     a = frames(t, SR)
-                    n = len(m._cache(BREATHE_IN_CUE if t == e.start + i * (b.inhale + b.exhale) else BREATHE_OUT_CUE))
+                    n = len(m.clips(BREATHE_IN_CUE if t == e.start + i * (b.inhale + b.exhale) else BREATHE_OUT_CUE))
                     assert x[a, 0] != 0 and abs(x[a - 1, 0]) < 1e-6   # (may touch the words before)
                     voiced[a:a + n] = True
     assert not x[~voiced].any()            # nothing anywhere else: holds and pauses are silent

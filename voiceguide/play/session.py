@@ -24,7 +24,7 @@ from .controller import QUIT_FADE, Controller
 from .cues import Cues
 from .device import AudioUnavailable, MiniaudioSink, Sink
 from .keys import HELP, KeySource, NoKeys
-from .program import live_mix
+from .program import LiveParts
 from .status import StatusLine
 from .stream import Stats, Stream
 from .tape import BedTape
@@ -91,6 +91,7 @@ class Session:
         self.cpu: list[tuple[float, float]] = []
         self._stop_warm = threading.Event()
         self._warmer: threading.Thread | None = None
+        self.live = LiveParts()
 
     def _warn(self, message: str) -> None:
         self.warnings.append(message)
@@ -115,7 +116,8 @@ class Session:
         timeline = narrate_and_plan(self.routine, o, self._narrator, self.progress)
         if start_cache is True:
             start_cache = StartCache() if o.cache else None
-        mix = build_mix(self.routine, timeline, self._narrator, o, live_mix(start_cache or None))
+        self.live = LiveParts(start_cache or None)
+        mix = build_mix(self.routine, timeline, self._narrator, o, self.live.parts)
         tape = BedTape(mix.sample_rate, mix.channels, int(TAPE_SECONDS * mix.sample_rate))
         cues = Cues.make(mix.sample_rate, mix.options.speech_lufs,
                          mix.chimes.soft.samples if mix.chimes.soft is not None else None)
@@ -127,7 +129,7 @@ class Session:
     def _warm_up(self) -> None:
         mix, tape, controller = self.controller.mix, self.controller.tape, self.controller
         try:
-            mix.warm_up(tape.attach, lambda: controller.state.playing.position, self._stop_warm)
+            self.live.warm_up(mix, tape.attach, lambda: controller.state.playing.position, self._stop_warm)
         except Exception as exc:                  # the producer prepares what it needs itself
             self._warn(f"background preparation failed: {exc}")
 
@@ -152,7 +154,7 @@ class Session:
         if status is not None and not isinstance(keys, NoKeys):
             status.say(HELP)
         if stream.synchronous:             # fake time: everything in line, deterministic
-            self.controller.mix.open_bed(self.controller.tape.attach)
+            self.live.open_bed(self.controller.tape.attach)
         else:
             self._stop_warm.clear()
             self._warmer = threading.Thread(target=self._warm_up, name="voiceguide-warm-up", daemon=True)
@@ -180,7 +182,7 @@ class Session:
         if status is not None:
             status.close()
         mix = self.controller.mix
-        for message in [*mix.warnings, *([mix.bed_error] if mix.bed_error else [])]:
+        for message in [*mix.warnings, *([self.live.bed_error] if self.live.bed_error else [])]:
             self._warn(message)
         stats = stream.stats()
         return PlayResult(stats.frames / sink.sample_rate, stopped, stats, self.warnings)

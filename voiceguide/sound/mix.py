@@ -10,6 +10,11 @@ then renders again). Nothing depends on the block size.
 there: live play moves around the session (skip, repeat, a longer hold) and keeps its own
 bed reader running, so it asks for the voice (`voice()`) and the bed's gain
 (`bed_gain_curve()`) at whatever frame it has reached.
+
+Where the bed, the chimes, their levels and the prepared clips come from is a `MixParts`:
+four plain functions, by default the ones below. Live play passes its own (chimes from a
+start-up cache, a bed opened in the background, clips prepared ahead); the samples are the
+same either way.
 """
 from __future__ import annotations
 
@@ -69,6 +74,73 @@ class MixOptions:
             raise ValueError("sleep must be zero or positive")
 
 
+class Bed(BlockSource, Protocol):
+    """The calibrated, ungained bed: `restarted()` gives a new reader from its first frame."""
+
+    def restarted(self) -> BlockSource: ...
+
+
+class BedOpener(Protocol):
+    def __call__(self, options: MixOptions) -> Bed: ...
+
+
+class ChimeProvider(Protocol):
+    def __call__(self, options: MixOptions) -> ChimeSet: ...
+
+
+class ChimeGain(Protocol):
+    """The gain that puts `sound` `lu` below a voice at `speech_lufs`."""
+
+    def __call__(self, sound: Sound, lu: float, speech_lufs: float) -> float: ...
+
+
+class ClipPreparer(Protocol):
+    """text -> the clip the mix adds: mono float32 at the mix's rate, levelled, edges faded."""
+
+    def __call__(self, text: str, speech: SpeechSource, options: MixOptions) -> np.ndarray: ...
+
+
+def open_bed(options: MixOptions) -> Bed:
+    """The bed, calibrated (about a second of scipy for a synthesized one)."""
+    return bed(options.ambient, options.sample_rate, options.channels, options.seed)
+
+
+def open_chimes(options: MixOptions) -> ChimeSet:
+    return chime_set(options.chime, options.sample_rate)
+
+
+def chime_gain(sound: Sound, lu: float, speech_lufs: float) -> float:
+    """Gain putting a chime `lu` below the voice, judged on its first second (the strike is
+    what is heard as its loudness; a long tail would otherwise make a bowl too loud)."""
+    measured = clip_loudness(sound.samples[:sound.sample_rate], sound.sample_rate)
+    return db_to_gain(speech_lufs + lu - measured) if np.isfinite(measured) else 1.0
+
+
+def prepare_speech(text: str, speech: SpeechSource, options: MixOptions) -> np.ndarray:
+    """Speak `text` and prepare the clip, through the clip store when the options name one."""
+    samples, rate = speech(text)
+    level = options.speech_lufs if options.level_speech else None
+    if options.clip_store is None:
+        return prepare_clip(samples, int(rate), options.sample_rate, level_lufs=level)
+    store = ClipStore(options.clip_store)
+    key = store.key(samples, int(rate), options.sample_rate, level)
+    clip = store.get(key)
+    if clip is None:
+        clip = prepare_clip(samples, int(rate), options.sample_rate, level_lufs=level)
+        store.put(key, clip)
+    return clip
+
+
+@dataclass(frozen=True)
+class MixParts:
+    """Where a mix gets its bed, chimes, chime levels and clips (by default: made here)."""
+
+    bed: BedOpener = open_bed
+    chimes: ChimeProvider = open_chimes
+    chime_gain: ChimeGain = chime_gain
+    clip: ClipPreparer = prepare_speech
+
+
 @dataclass(frozen=True)
 class Placement:
     """A sound starting at `start` (frame) for at most `limit` frames (cut with a fade)."""
@@ -89,16 +161,18 @@ class Mix:
     timeline: Timeline
     speech: SpeechSource
     options: MixOptions = field(default_factory=MixOptions)
+    parts: MixParts = field(default_factory=MixParts)
 
     def __post_init__(self) -> None:
         o = self.options
         self.sample_rate, self.channels = o.sample_rate, o.channels
-        self.chimes: ChimeSet = self._chime_set()
-        self._bed = self._open_bed()   # fails early on a bad name
+        self.chimes: ChimeSet = self.parts.chimes(o)
+        self.bed: Bed = self.parts.bed(o)   # fails early on a bad name
         self._chime_gains: dict[str, float] = {}
         self.warnings: list[str] = []
         self._overran: set[str] = set()
-        self._cache = ClipCache(self._prepare)
+        # The prepared clips by text (`text in mix.clips`: prepared already).
+        self.clips = ClipCache(lambda text: self.parts.clip(text, self.speech, o))
         self.speech_end = _last_activity(self.timeline)
         end = self.timeline.total
         if o.sleep > 0:
@@ -124,29 +198,6 @@ class Mix:
 
     # -- setup -----------------------------------------------------------------------------
 
-    def _chime_set(self) -> ChimeSet:
-        """The chime sounds (a hook: live play reads them from its start-up cache)."""
-        return chime_set(self.options.chime, self.options.sample_rate)
-
-    def _open_bed(self) -> BlockSource:
-        """The bed, calibrated, from its first frame (live play overrides this to open it
-        in the background)."""
-        o = self.options
-        return bed(o.ambient, o.sample_rate, o.channels, o.seed)
-
-    def _prepare(self, text: str) -> np.ndarray:
-        samples, rate = self.speech(text)
-        level = self.options.speech_lufs if self.options.level_speech else None
-        if self.options.clip_store is None:
-            return prepare_clip(samples, int(rate), self.sample_rate, level_lufs=level)
-        store = ClipStore(self.options.clip_store)
-        key = store.key(samples, int(rate), self.sample_rate, level)
-        clip = store.get(key)
-        if clip is None:
-            clip = prepare_clip(samples, int(rate), self.sample_rate, level_lufs=level)
-            store.put(key, clip)
-        return clip
-
     def _spans(self) -> tuple[tuple[float, float], ...]:
         """Where the voice sounds, for ducking: say events as the timeline has them (the
         narrator plans with measured durations), breathing cues as long as their clips."""
@@ -154,18 +205,15 @@ class Mix:
         for p in self.placements:
             if p.kind != "speech":
                 continue
-            frames = min(p.limit, len(self._cache(p.key))) if p.cue else p.nominal
+            frames = min(p.limit, len(self.clips(p.key))) if p.cue else p.nominal
             spans.append((p.start / sr, (p.start + frames) / sr))
         return tuple(spans)
 
     def _chime_gain(self, sound: Sound, lu: float) -> float:
-        """Gain putting a chime `lu` below the voice, judged on its first second (the strike
-        is what is heard as its loudness; a long tail would otherwise make a bowl too loud)."""
+        """`parts.chime_gain`, once per sound and level."""
         key = f"{sound.name}/{lu}"
         if key not in self._chime_gains:
-            measured = clip_loudness(sound.samples[:sound.sample_rate], sound.sample_rate)
-            target = self.options.speech_lufs + lu
-            self._chime_gains[key] = db_to_gain(target - measured) if np.isfinite(measured) else 1.0
+            self._chime_gains[key] = self.parts.chime_gain(sound, lu, self.options.speech_lufs)
         return self._chime_gains[key]
 
     def _place(self) -> list[Placement]:
@@ -215,7 +263,7 @@ class Mix:
         if p.kind == "chime":
             x = getattr(self.chimes, p.key).samples
         else:
-            x = self._cache(p.key)
+            x = self.clips(p.key)
             if len(x) > p.nominal + self.sample_rate // 10 and p.key not in self._overran:
                 self._overran.add(p.key)
                 self.warnings.append(f"speech at {p.start / self.sample_rate:.2f}s runs "
@@ -250,7 +298,7 @@ class Mix:
 
     def bed_source(self) -> BlockSource:
         """A new reader of the (calibrated, ungained) bed from its first frame."""
-        return self._bed.restarted()
+        return self.bed.restarted()
 
     def _placed_sound(self, index: int) -> np.ndarray:
         sound = self._sounds.get(index)
@@ -299,7 +347,7 @@ class Mix:
     def blocks(self, block_frames: int = DEFAULT_BLOCK) -> Iterator[np.ndarray]:
         """Render the session from the top, `block_frames` frames at a time (the last block
         may be shorter). Each call renders the same samples again."""
-        source = self._bed.restarted()
+        source = self.bed.restarted()
         starts = [p.start for p in self.placements]
         active: list[tuple[int, np.ndarray]] = []
         nxt = 0
