@@ -10,6 +10,7 @@ import pytest
 
 from voiceguide.play import controller as C
 from voiceguide.play.commands import Command
+from voiceguide.play.output import soft_ceiling
 from support.synthetic import SyntheticVoice
 
 from .helpers import SR, controller, event, frames, rms_db, run, said
@@ -315,12 +316,12 @@ def test_describe_says_where_the_listener_is(voice):
 
 def test_soft_ceiling_keeps_samples_inside_full_scale():
     x = np.linspace(-3, 3, 1001, dtype=np.float32)[:, None]
-    C._soft_ceiling(x)
+    soft_ceiling(x)
     assert np.abs(x).max() < 1.0
     assert np.all(np.diff(x[:, 0]) >= 0)                # still monotonic ...
     moderate = np.abs(np.linspace(-3, 3, 1001)) < 1.5
     assert np.all(np.diff(x[moderate, 0]) > 0)          # ... and no flat top: not a hard clip
     y = np.linspace(-0.79, 0.79, 11, dtype=np.float32)[:, None]
     z = y.copy()
-    C._soft_ceiling(z)
+    soft_ceiling(z)
     assert np.array_equal(y, z)                         # nothing changes below the knee

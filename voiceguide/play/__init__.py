@@ -1,6 +1,9 @@
 """Live play: a session spoken through the speakers as it is mixed, steered by single keys.
 
     controller.py  the player: a cursor over the timeline, keys in, frames out (no device, no clock)
+    state.py       the player's immutable state (cursor, mode, fades, volume, sounding cues)
+    output.py      after the program: key cues mixed in, the volume glide, the soft ceiling
+    program.py     the Mix's parts for live play: cached chimes, a bed opened late, clips ahead
     stream.py      look-ahead ring buffer filled by a producer thread; rewinds when a key arrives
     device.py      the sound card (miniaudio) behind a small Sink interface; device listing
     keys.py        single key presses from a terminal (termios / msvcrt)

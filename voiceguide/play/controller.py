@@ -21,8 +21,9 @@ How each control works, in terms of the program (the `Mix`, a pure function of t
 * Every control starts a cue (cues.py) over the output, which pause, volume and quit fades
   do not silence, so the listener always hears that the key worked.
 
-State is one immutable `State`, replaced as frames are rendered, so the streaming layer can
-snapshot it per block and rewind its look-ahead when a key arrives (stream.py).
+State is one immutable `State` (state.py), replaced as frames are rendered, so the streaming
+layer can snapshot it per block and rewind its look-ahead when a key arrives (stream.py). The
+cues, the volume glide and the soft ceiling are applied after the program (output.py).
 """
 from __future__ import annotations
 
@@ -39,12 +40,15 @@ from ..sound.mix import Mix
 from ..timeline import Event
 from .commands import Command
 from .cues import Cues
+from .output import glide_level, mix_cues, soft_ceiling
+from .state import Cursor, Now, State
 from .tape import BedTape
+
+__all__ = ["Controller", "Cursor", "Now", "State", "QUIT_FADE"]
 
 HOLD_STEP = 15.0          # seconds + and - change a hold by
 VOLUME_STEP = 3.0         # dB per up/down
 VOLUME_RANGE = (-30.0, 9.0)   # dB around the loudness target
-VOLUME_SLEW = 10.0        # linear gain per second a volume step glides at (about 50 ms a step)
 PAUSE_FADE = 0.4          # seconds
 RESUME_FADE = 0.2
 QUIT_FADE = 1.0
@@ -52,67 +56,6 @@ START_FADE = 0.1          # the very first frames (playback may start mid-fade-i
 XFADE = 0.12              # crossfade of a jump
 LEAD = 0.25               # a jump lands this far ahead of the words it jumps to
 PREROLL = 0.12            # playback starts this far before the first words (after START_FADE)
-CEILING_KNEE = 0.8        # soft clipping above this (about -2 dBFS) ...
-CEILING = 0.966           # ... bending smoothly towards -0.3 dBFS, never beyond
-
-
-
-@dataclass(frozen=True)
-class Cursor:
-    """Where the program is: `position` plays next, after `extra` owed bed-only frames."""
-
-    position: int
-    extra: int = 0
-    extra_gain: float = 0.0       # the bed's gain while those frames play
-    # (hold event index, frames): + bed owed at the hold's end, - frames cut before its end
-    changes: tuple[tuple[int, int], ...] = ()
-
-    def change(self, hold: int) -> int:
-        return dict(self.changes).get(hold, 0)
-
-    def with_change(self, hold: int, frames: int) -> "Cursor":
-        changes = dict(self.changes)
-        changes[hold] = frames
-        return replace(self, changes=tuple(sorted((k, v) for k, v in changes.items() if v)))
-
-
-@dataclass(frozen=True)
-class State:
-    out: int = 0                          # output frames rendered so far
-    cursor: Cursor = Cursor(0)
-    fading: Cursor | None = None          # the cursor a jump left, still sounding (fading out)
-    fading_left: int = 0
-    mode: str = "play"                    # play | pause | quit | end
-    fade: float = 0.0                     # program gain now, 0..1
-    fade_step: float = 0.0                # how far `fade` moves per frame
-    resume: Cursor | None = None          # where a pause resumes
-    volume_db: float = 0.0
-    level: float = 1.0                    # the volume's linear gain now (glides to volume_db)
-    cues: tuple[tuple[str, int], ...] = ()   # (cue name, output frame it starts at)
-
-    @property
-    def finished(self) -> bool:
-        return self.mode in ("quit", "end") and self.fade == 0.0 and not self.cues
-
-    @property
-    def playing(self) -> Cursor:
-        """The cursor the listener thinks of as "where we are" (while paused: where
-        playback resumes)."""
-        return self.resume if self.mode == "pause" and self.resume is not None else self.cursor
-
-
-@dataclass(frozen=True)
-class Now:
-    """What the listener is hearing, for the status line."""
-
-    section: str
-    step: int                  # 1-based, among `steps`
-    steps: int
-    kind: str                  # the event kind at the position
-    event_left: float          # seconds left of that event (a hold: including owed extra)
-    left: float                # seconds left of the session
-    mode: str
-    volume_db: float
 
 
 @dataclass
@@ -277,10 +220,10 @@ class Controller:
                 mode = "end" if mode == "play" else mode
         elif mode in ("end", "quit"):                         # only cues are left to sound
             n = min(n, self._cue_frames_left(s))
-        cues = self._mix_cues(out[:n], s.out, s.cues)
-        level = self._apply_level(out[:n], s.level, db_to_gain(s.volume_db))
+        cues = mix_cues(out[:n], s.out, s.cues, self.cues)
+        level = glide_level(out[:n], s.level, db_to_gain(s.volume_db), self.rate)
         out[:n] *= self.gain
-        _soft_ceiling(out[:n])
+        soft_ceiling(out[:n])
         if mode == "pause" and fade == 0.0 and resume is not None:
             cursor, fading, fading_left, resume = resume, None, 0, None   # hold the place
         if mode == "quit" and fade == 0.0:
@@ -291,31 +234,6 @@ class Controller:
 
     def _cue_frames_left(self, s: State) -> int:
         return max((at + len(self.cues[name]) - s.out for name, at in s.cues), default=0)
-
-    def _mix_cues(self, out: np.ndarray, start: int, cues: tuple[tuple[str, int], ...]):
-        """Add the sounding cues to `out` (output frames from `start`); returns the cues
-        still sounding after it."""
-        n = len(out)
-        still = []
-        for name, at in cues:
-            x = self.cues[name]
-            a, b = max(start, at), min(start + n, at + len(x))
-            if a < b:
-                out[a - start:b - start] += x[a - at:b - at, None]
-            if at + len(x) > start + n:
-                still.append((name, at))
-        return tuple(still)
-
-    def _apply_level(self, out: np.ndarray, level: float, target: float) -> float:
-        n = len(out)
-        if level == target or not n:
-            if level != 1.0:
-                out *= np.float32(level)
-            return level
-        k = np.arange(1, n + 1) * (VOLUME_SLEW / self.rate)
-        ramp = np.minimum(level + k, target) if target > level else np.maximum(level - k, target)
-        out *= ramp.astype(np.float32)[:, None]
-        return float(ramp[-1])
 
     # -- commands -----------------------------------------------------------------------
 
@@ -463,14 +381,3 @@ class Controller:
         step = bisect.bisect_right(self.step_frames, p + self.lead)
         return Now(self.mix.timeline.sections[self.events[i].section].title, max(1, step),
                    len(self.step_frames), kind, event_left / self.rate, left, s.mode, s.volume_db)
-
-
-def _soft_ceiling(x: np.ndarray) -> None:
-    """Keep every sample inside full scale without hard clipping (in place). The loudness gain
-    is an estimate and the volume can go up, so a rare peak may pass the knee; above it the
-    curve bends smoothly towards CEILING (tanh). Below the knee nothing changes."""
-    a = np.abs(x)
-    over = a > CEILING_KNEE
-    if over.any():
-        room = CEILING - CEILING_KNEE
-        x[over] = np.sign(x[over]) * (CEILING_KNEE + room * np.tanh((a[over] - CEILING_KNEE) / room))
