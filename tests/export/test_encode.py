@@ -92,7 +92,7 @@ def test_bad_quality_fails_before_any_work(fmt, quality, tmp_path):
 
 
 def test_ffmpeg_failure_is_reported_and_leaves_nothing(program, tmp_path, monkeypatch):
-    import voiceguide.export.encode as enc
+    import voiceguide.export.ffmpeg_pipe as enc
     real = enc.ffmpeg_command
     monkeypatch.setattr(enc, "ffmpeg_command", lambda *a: real(*a)[:-1] + ["-bogus-option", str(a[1])])
     path = tmp_path / "bad.mp3"
