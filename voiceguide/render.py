@@ -35,7 +35,7 @@ from .sound.ffmpeg import FFmpegError, decode_stream
 from .sound.master import Mastered, MasterOptions, Measurement
 from .sound.mix import Mix, MixOptions, MixParts
 from .timeline import Timeline, spoken_texts
-from .voices import Narrator, SynthesisError, default_cache_dir
+from .voices import Narrator, SynthesisError
 
 Progress = Callable[[str, float, float], None]
 """(stage, done, total): stages are "voice" (sentences), "measure" and "encode" (seconds)."""
@@ -66,7 +66,7 @@ class RenderOptions:
     timeline_path: Path | None = None
     picture: Path | None = None      # a PNG of the timeline with the rendered waveform
     force: bool = False
-    cache: bool = True
+    cache: str | None = None         # the store's folder (voiceguide.store); None: no disk cache
     jobs: int | None = None
     max_session: float = DEFAULT_LIMITS.max_session   # seconds, counting length and sleep
 
@@ -288,7 +288,7 @@ def mix_options(routine: Routine, options: RenderOptions) -> MixOptions:
         sleep=options.sleep,
         start_bell=options.bells,
         end_bell=options.bells,
-        clip_store=str(default_cache_dir() / "clips") if options.cache else None,
+        clip_store=str(options.cache) if options.cache else None,
     )
 
 
@@ -320,7 +320,7 @@ def render(routine: Routine, output: str | Path, options: RenderOptions = Render
 
     meta = routine.meta
     with Narrator(engine=options.engine or meta.engine, voice=options.voice or meta.voice,
-                  cache=options.cache, pronounce=meta.pronounce, jobs=options.jobs,
+                  cache=options.cache or None, pronounce=meta.pronounce, jobs=options.jobs,
                   on_warning=warn, memory_limit=MEMORY_LIMIT) as narrator:
         timeline = narrate_and_plan(routine, options, narrator, progress)
         mix = build_mix(routine, timeline, narrator, options)

@@ -13,6 +13,7 @@ from voiceguide.play.commands import Command
 from voiceguide.play.controller import QUIT_FADE
 from voiceguide.play.session import PlayOptions, Session
 from support.player import FakeClock, FakeSink, ScriptedKeys
+from voiceguide.cachedir import cache_dir
 from voiceguide.play.warm import StartCache
 from voiceguide.render import RenderOptions
 from voiceguide.sound.loudness import integrated_loudness
@@ -23,9 +24,10 @@ RATE = 24000
 def session_run(routine, script=(), rate=RATE, cache=True, **render):
     sink = FakeSink(rate, period=int(0.03 * rate))
     clock = FakeClock(sink)
+    render.setdefault("cache", str(cache_dir()))       # this test is the face that finds the store
     with Session(routine, PlayOptions(RenderOptions(**render))) as session:
         session.open(sink)
-        session.prepare(start_cache=StartCache() if cache else False)
+        session.prepare(start_cache=StartCache(cache_dir()) if cache else False)
         try:
             result = session.run(ScriptedKeys(clock, script), clock=clock, threaded=False)
         except KeyboardInterrupt:
@@ -61,11 +63,11 @@ def test_ctrl_c_fades_out_then_interrupts(cache_env, tiny):
 
 def test_start_cache_serves_the_second_start(cache_env, tiny):
     first = session_run(tiny, [(3.0, Command.QUIT)])[1]
-    cache = StartCache()
-    assert list(cache.path.glob("*.npz"))              # chimes and their levels were stored
-    assert list((cache_env / "clips").glob("*/*.npy"))  # and the prepared clips (clip store)
+    cache = StartCache(cache_env)
+    assert list(cache.path.glob("*/*.vgc"))            # chimes and their levels were stored
+    assert list((cache_env / "clips").glob("*/*.vgc"))  # and the prepared clips (clip store)
     sink = FakeSink(RATE, period=720)
-    with Session(tiny, PlayOptions()) as session:
+    with Session(tiny, PlayOptions(RenderOptions(cache=str(cache_env)))) as session:
         session.open(sink)
         session.prepare(start_cache=cache)
         assert cache.hits >= 2 and cache.misses == 0       # the chime set, the hold chime's level
@@ -83,9 +85,10 @@ def test_a_warm_start_does_not_import_scipy(cache_env, tiny_file):
     code = textwrap.dedent(f"""
         import sys
         from voiceguide import load_routine
-        from voiceguide.play.session import Session
+        from voiceguide.play.session import PlayOptions, Session
+        from voiceguide.render import RenderOptions
         from support.player import FakeSink
-        with Session(load_routine({str(tiny_file)!r})) as session:
+        with Session(load_routine({str(tiny_file)!r}), PlayOptions(RenderOptions(cache={str(cache_env)!r}))) as session:
             session.open(FakeSink({RATE}))
             session.prepare()
             first = session.stream.read({RATE})

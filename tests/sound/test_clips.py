@@ -79,6 +79,6 @@ def test_clip_store_returns_the_prepared_clip_and_survives_corruption(tmp_path):
     assert np.array_equal(store.get(key), clip)
     assert store.key(speech, 22050, 48000, -20.0) != key          # settings are part of the key
     assert store.key(speech * 0.5, 22050, 44100, -20.0) != key    # and so are the samples
-    store._path(key).write_bytes(b"garbage")
+    store.store.path("clips", key).write_bytes(b"garbage")
     assert store.get(key) is None
-    assert store.clear() == 1 and store.get(key) is None
+    assert store.get(key) is None and not store.store.path("clips", key).exists()

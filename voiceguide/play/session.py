@@ -110,12 +110,12 @@ class Session:
         o = replace(self.options.render, sample_rate=self.sink.sample_rate, mono=self.sink.channels == 1)
         meta = self.routine.meta
         check_inputs(self.routine, o)      # limits and sound files, before any synthesis
-        self._narrator = Narrator(engine=o.engine or meta.engine, voice=o.voice or meta.voice, cache=o.cache,
+        self._narrator = Narrator(engine=o.engine or meta.engine, voice=o.voice or meta.voice, cache=o.cache or None,
                                   pronounce=meta.pronounce, jobs=o.jobs, on_warning=self._warn,
                                   memory_limit=MEMORY_LIMIT)
         timeline = narrate_and_plan(self.routine, o, self._narrator, self.progress)
         if start_cache is True:
-            start_cache = StartCache() if o.cache else None
+            start_cache = StartCache(o.cache) if o.cache else None
         self.live = LiveParts(start_cache or None)
         mix = build_mix(self.routine, timeline, self._narrator, o, self.live.parts)
         tape = BedTape(mix.sample_rate, mix.channels, int(TAPE_SECONDS * mix.sample_rate))

@@ -63,7 +63,7 @@ class MixOptions:
     end_bell: bool = False           # closing bell when the last words end
     level_speech: bool = True        # bring every clip to the same loudness
     speech_lufs: float = SPEECH_LUFS
-    clip_store: str | None = None    # folder keeping prepared clips between renders
+    clip_store: str | None = None    # the store's folder, keeping prepared clips between renders
 
     def __post_init__(self) -> None:
         if self.channels not in (1, 2):
