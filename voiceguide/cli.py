@@ -19,7 +19,7 @@ from .errors import VoiceguideError
 from .limits import DEFAULT_LIMITS, Limits
 from .script.durations import DurationError, format_clock, format_duration, parse_duration
 from .starter import STARTER
-from .timeline import Timeline, plan as plan_timeline
+from .timeline import Timeline
 
 SPEED = click.FloatRange(0.5, 2.0)
 
@@ -92,15 +92,18 @@ def list_cmd() -> None:
     Example:
       voiceguide list
     """
+    from .cachedir import cache_dir
+    from .lengths import LEGEND, format_length, session_length
     for name in library.builtin_names():
         routine = library.load_routine(name)
         meta = routine.meta
-        total = plan_timeline(routine).total
-        click.echo(f"{click.style(f'{name:<14}', bold=True)} {format_duration(total):>8}  {meta.description}")
+        total = format_length(session_length(routine, cache=cache_dir()))
+        click.echo(f"{click.style(f'{name:<14}', bold=True)} {total:>8}  {meta.description}")
         if meta.suits:
             click.echo(f"{'':<25}For: {meta.suits}")
         if meta.caution:
             click.echo(f"{'':<25}Caution: {meta.caution}")
+    click.echo(LEGEND)
 
 
 @main.command()
@@ -220,7 +223,10 @@ def plan(routine: str, speed: float | None, length: float | None, as_json: bool,
       voiceguide plan bedtime --png bedtime-plan.png
     """
     loaded = library.load_routine(routine, _limits(max_session))
-    timeline = library.plan_routine(loaded, speed=speed, length=length, limits=_limits(max_session))
+    from .cachedir import cache_dir
+    from .lengths import session_length, total_line
+    expected = session_length(loaded, speed=speed, length=length, limits=_limits(max_session), cache=cache_dir())
+    timeline = expected.timeline
     if png is not None:
         from .picture import draw_timeline
         if os.path.realpath(png) == os.path.realpath(loaded.source):
@@ -230,10 +236,10 @@ def plan(routine: str, speed: float | None, length: float | None, as_json: bool,
     if as_json:
         click.echo(json.dumps(timeline.to_json(), indent=2, ensure_ascii=False))
     else:
-        _print_table(timeline)
+        _print_table(timeline, total_line(expected))
 
 
-def _print_table(timeline: Timeline) -> None:
+def _print_table(timeline: Timeline, total: str) -> None:
     width = shutil.get_terminal_size((100, 24)).columns
     text_width = max(20, width - 28)
     click.echo(f"{timeline.title}  (speed {timeline.speed:g}; natural gaps between sentences not listed)")
@@ -249,7 +255,7 @@ def _print_table(timeline: Timeline) -> None:
             continue
         text = event.text if len(event.text) <= text_width else event.text[: text_width - 1] + "…"
         click.echo(f"{format_clock(event.start):>9}  {format_duration(event.duration):>8}  {event.kind:<7}  {text}")
-    click.echo(f"Total: {format_duration(timeline.total)} ({format_clock(timeline.total)})")
+    click.echo(total)
 
 
 FORMATS = ("mp3", "wav", "flac", "ogg", "opus", "m4a", "m4b")

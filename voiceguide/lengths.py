@@ -1,0 +1,132 @@
+"""How long a session will be, before it is rendered: what `voiceguide list` and `plan` show.
+
+The render plans with each sentence's measured duration and the file is exactly
+`timeline.total` long (plus `sleep`, which these commands do not take). So the length is
+the same plan with the best durations known without speaking: the speech cache's, when it
+holds the sentence for this engine, voice and speed, else the voice's calibrated pace
+(timeline.PACES). Looking never synthesizes and never starts an engine worker.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .library import plan_routine
+from .limits import DEFAULT_LIMITS, Limits
+from .script.durations import format_clock, format_duration
+from .script.model import Routine
+from .timeline import DEFAULT_PACE, Pace, Timeline, pace_for
+from .voices import EngineUnavailable, Narrator, SpeechCache, UnknownEngine, VoiceNotFound
+from .voices.pyttsx3_engine import BASE_WPM, words_per_minute
+
+
+@dataclass(frozen=True)
+class SessionLength:
+    """A session's expected length, and whether every sentence's duration was measured."""
+
+    seconds: float
+    measured: bool
+    engine: str = ""          # the engine that will speak ("" if none is usable)
+    timeline: Timeline | None = None
+
+
+def speed_scale(engine: str, speed: float) -> float:
+    """Speech duration at `speed` over that at 1.0, as the engine applies speed: piper picks
+    its length scale so duration follows 1/speed; espeak speaks at a whole words-per-minute
+    rate (measured: totals within 0.7 % of BASE_WPM / rate from speed 0.85 to 1.6)."""
+    if engine == "pyttsx3":
+        return BASE_WPM / words_per_minute(speed)
+    return 1.0 / speed
+
+
+class LengthTimer:
+    """A timeline.SpeechTimer that reads measured durations from the speech cache and
+    estimates the rest; `measured` stays True while every sentence came from the cache."""
+
+    def __init__(self, narrator: Narrator | None, engine: str, pace: Pace):
+        self.narrator, self.engine, self.pace = narrator, engine, pace
+        self.cache: SpeechCache | None = narrator.cache if narrator is not None else None
+        self.measured = self.cache is not None
+        self._known: dict[tuple[str, float], float] = {}
+
+    def close(self) -> None:
+        """Drop the narrator's engines (none of them started a worker)."""
+        if self.narrator is not None:
+            self.narrator.close()
+
+    def __call__(self, sentence: str, speed: float) -> float:
+        key = (sentence, speed)
+        if key not in self._known:
+            self._known[key] = self._seconds(sentence, speed)
+        return self._known[key]
+
+    def _seconds(self, sentence: str, speed: float) -> float:
+        spoken = sentence if self.narrator is None else self.narrator.normalize(sentence)
+        estimate = self.pace.seconds(spoken) * speed_scale(self.engine, speed)
+        if self.cache is None or self.narrator is None:
+            return estimate
+        if not estimate:
+            return 0.0     # nothing to say: the narrator speaks silence, never the cache
+        speech = self.cache.get(self.narrator.request(sentence, speed))
+        if speech is None:
+            self.measured = False
+            return estimate
+        return speech.duration
+
+
+def _narrator(routine: Routine, engine: str, voice: str, cache: str | os.PathLike[str]) -> Narrator | None:
+    """A narrator that only computes cache keys, or None if that would need a worker (pyttsx3
+    lists its voices from one, so only its default voice is known without) or no engine works."""
+    if voice not in ("", "default") and engine != "piper":
+        return None
+    try:
+        return Narrator(engine=engine, voice=voice, cache=Path(cache), pronounce=routine.meta.pronounce,
+                        jobs=1, fallback=False)
+    except (EngineUnavailable, VoiceNotFound, UnknownEngine):
+        return None
+
+
+def length_timer(routine: Routine, *, engine: str | None = None, voice: str | None = None,
+                 cache: str | os.PathLike[str] | None = None) -> LengthTimer:
+    """The timer for planning `routine` as it will be rendered with `engine` and `voice`
+    (default: its front matter), reading durations from the speech cache in folder `cache`."""
+    name = (engine or routine.meta.engine or "auto").strip().lower()
+    voice = voice or routine.meta.voice or "default"
+    narrator = _narrator(routine, name, voice, cache) if cache is not None else None
+    if narrator is None:
+        spoken_by = name if name in ("piper", "pyttsx3") else ""
+        return LengthTimer(None, spoken_by, pace_for(spoken_by, voice) if spoken_by else DEFAULT_PACE)
+    label = narrator.request("", 1.0).voice.split(":", 1)[0]    # "joe:<model hash>:..." -> "joe"
+    return LengthTimer(narrator, narrator.engine.name, pace_for(narrator.engine.name, label))
+
+
+def session_length(routine: Routine, *, speed: float | None = None, length: float | None = None,
+                   engine: str | None = None, voice: str | None = None,
+                   cache: str | os.PathLike[str] | None = None,
+                   limits: Limits = DEFAULT_LIMITS) -> SessionLength:
+    """How long the render of `routine` will be, and whether that is measured (every sentence
+    found in the speech cache folder `cache`) or estimated from the voice's pace."""
+    timer = length_timer(routine, engine=engine, voice=voice, cache=cache)
+    try:
+        timeline = plan_routine(routine, speed=speed, length=length, limits=limits, timer=timer)
+    finally:
+        timer.close()
+    return SessionLength(timeline.total, timer.measured, timer.engine, timeline)
+
+
+LEGEND = "~ estimated from the voice's pace; without ~: measured from the speech cache (rendered before)"
+
+
+def format_length(length: SessionLength) -> str:
+    """"14m12.3s" when measured, "~14m10s" when estimated (whole seconds: no false precision)."""
+    if length.measured:
+        return format_duration(length.seconds)
+    return "~" + format_duration(round(length.seconds))
+
+
+def total_line(length: SessionLength) -> str:
+    """The `plan` table's last line."""
+    how = "measured from the speech cache" if length.measured else "estimated from the voice's pace"
+    clock = format_clock(length.seconds if length.measured else round(length.seconds))
+    return f"Total: {format_length(length)} ({clock}; {how})"
