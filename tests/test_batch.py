@@ -22,22 +22,14 @@ from voiceguide.cli import main
 from voiceguide.errors import VoiceguideError
 from conftest import routine_text
 
+pytestmark = pytest.mark.usefixtures("cache_env")     # the module's warm cache, also for the CLI's batches
+
 ROOT = Path(__file__).resolve().parent.parent
 TINY = """\
 # One
 Relax your hands. [pause 1s]
 Well done.
 """
-
-
-@pytest.fixture(scope="module")
-def cache_dir(tmp_path_factory):
-    return tmp_path_factory.mktemp("speech-cache")
-
-
-@pytest.fixture(autouse=True)
-def private_cache(cache_dir, monkeypatch):
-    monkeypatch.setenv("VOICEGUIDE_CACHE_DIR", str(cache_dir))
 
 
 def write_routine(folder: Path, name: str, body: str = TINY, front: str = 'title = "Tiny"\nambient = "none"') -> Path:
@@ -265,9 +257,8 @@ def audio_seconds(path: Path) -> float:
 
 
 @pytest.fixture(scope="module")
-def rendered(tmp_path_factory, cache_dir):
+def rendered(tmp_path_factory, speech_cache):
     """A -j 2 batch of two tiny sessions (MP3, WAV) and one that fails in its worker."""
-    os.environ["VOICEGUIDE_CACHE_DIR"] = str(cache_dir)
     folder = tmp_path_factory.mktemp("batch")
     write_routine(folder, "a")
     write_routine(folder, "b", TINY.replace("Well done.", "Shake them out. [pause 2s]\nWell done."))
@@ -288,7 +279,7 @@ output = "broken"
 voice = "no-such-voice"
 """)
     batch = plan_batch(manifest, folder / "out")
-    results = run_batch(batch, jobs=2, cache=cache_dir)
+    results = run_batch(batch, jobs=2, cache=speech_cache)
     return folder, manifest, batch, results
 
 
@@ -318,14 +309,14 @@ def test_a_failing_item_does_not_stop_the_others(rendered):
     assert summary.splitlines()[-1] == "3 items: 2 rendered, 0 up to date, 1 failed"
 
 
-def test_resume_skips_what_is_up_to_date_and_renders_what_changed(rendered):
+def test_resume_skips_what_is_up_to_date_and_renders_what_changed(rendered, cache_env):
     folder, manifest, batch, _ = rendered
     before = {n: (folder / "out" / n).stat().st_mtime_ns for n in ("a.mp3", "b.wav")}
-    again = run_batch(plan_batch(manifest, folder / "out"), jobs=2, cache=os.environ["VOICEGUIDE_CACHE_DIR"])
+    again = run_batch(plan_batch(manifest, folder / "out"), jobs=2, cache=cache_env)
     assert [r.status for r in again] == ["skipped", "skipped", "failed"]
     assert again[0].duration > 0                                   # remembered, not measured
     manifest.write_text(manifest.read_text().replace('format = "wav"', 'format = "wav"\nspeed = 1.3'))
-    changed = run_batch(plan_batch(manifest, folder / "out"), jobs=1, cache=os.environ["VOICEGUIDE_CACHE_DIR"])
+    changed = run_batch(plan_batch(manifest, folder / "out"), jobs=1, cache=cache_env)
     assert [r.status for r in changed] == ["skipped", "ok", "failed"]
     assert (folder / "out" / "a.mp3").stat().st_mtime_ns == before["a.mp3"]
     assert (folder / "out" / "b.wav").stat().st_mtime_ns != before["b.wav"]
@@ -436,7 +427,7 @@ def encoding(out: Path) -> bool:
         return False
 
 
-def test_ctrl_c_exits_130_and_leaves_no_partial_output(tmp_path, cache_dir):
+def test_ctrl_c_exits_130_and_leaves_no_partial_output(tmp_path, cache_env):
     folder = tmp_path / "routines"
     folder.mkdir()
     for name in ("long-a", "long-b"):      # long holds: encoding takes a while, so it can be caught
@@ -444,7 +435,7 @@ def test_ctrl_c_exits_130_and_leaves_no_partial_output(tmp_path, cache_dir):
     out = tmp_path / "out"
     proc = subprocess.Popen([sys.executable, "-m", "voiceguide", "batch", str(folder), "-o", str(out),
                              "--engine", "pyttsx3", "-j", "2", "-q"], cwd=ROOT, start_new_session=True,
-                            env=dict(os.environ, VOICEGUIDE_CACHE_DIR=str(cache_dir)),
+                            env=dict(os.environ, VOICEGUIDE_CACHE_DIR=str(cache_env)),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not encoding(out):

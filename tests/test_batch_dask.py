@@ -3,7 +3,6 @@ machines sharing the output folder. Needs the distributed extra (part of dev).""
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 from click.testing import CliRunner
@@ -12,34 +11,27 @@ from mutagen.mp3 import MP3
 
 from voiceguide.batch import STATE_NAME, plan_batch, run_batch
 from voiceguide.cli import main
-from conftest import routine_text
+from conftest import quiet_routine, routine_text
 
 TINY = "# One\nRelax your hands. [pause 1s]\nWell done.\n"
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    import os
-    cache = tmp_path_factory.mktemp("speech-cache")
-    previous = os.environ.get("VOICEGUIDE_CACHE_DIR")
-    os.environ["VOICEGUIDE_CACHE_DIR"] = str(cache)         # the workers inherit it
+def cluster():
+    """Two local worker processes; each item carries the cache folder the submitter chose."""
     with LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as local:
         yield local
-    if previous is None:
-        os.environ.pop("VOICEGUIDE_CACHE_DIR", None)
-    else:
-        os.environ["VOICEGUIDE_CACHE_DIR"] = previous
 
 
-def test_a_batch_runs_on_the_cluster_and_resumes(cluster, tmp_path):
+def test_a_batch_runs_on_the_cluster_and_resumes(cluster, cache_env, tmp_path):
     folder = tmp_path / "routines"
     folder.mkdir()
     for name, extra in (("one", ""), ("two", "Shake them out. [pause 2s]\n")):
-        (folder / f"{name}.routine.md").write_text(routine_text(TINY + extra, 'title = "T"\nambient = "none"'))
+        (folder / f"{name}.routine.md").write_text(quiet_routine(TINY + extra, "T"))
     (folder / "bad.routine.md").write_text(routine_text("# One\n[hold]\n"))
     out = tmp_path / "shared"
     results = run_batch(plan_batch(folder, out, {"engine": "pyttsx3"}), scheduler=cluster.scheduler_address,
-                        cache=os.environ["VOICEGUIDE_CACHE_DIR"])
+                        cache=cache_env)
     status = {r.item.name: r.status for r in results}
     assert status == {"bad.mp3": "failed", "one.mp3": "ok", "two.mp3": "ok"}
     for result in results[1:]:

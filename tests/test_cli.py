@@ -125,18 +125,17 @@ def test_plan_png_draws_a_picture(run, tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["plan.png"]
 
 
-def test_cache_info_and_clear_cover_speech_clips_and_play_starts(run, tmp_path, monkeypatch):
+def test_cache_info_and_clear_cover_speech_clips_and_play_starts(run, private_cache):
     import numpy as np
     from voiceguide.sound.clips import ClipStore
 
-    monkeypatch.setenv("VOICEGUIDE_CACHE_DIR", str(tmp_path))
-    store = ClipStore(tmp_path)
+    store = ClipStore(private_cache)
     from voiceguide.play.warm import StartCache
 
     store.put(store.key(np.ones(100, np.float32), 22050, 44100, -20.0), np.zeros(10, np.float32))
-    StartCache(tmp_path).put(StartCache.key("start"), head=np.zeros(10, np.float32))
+    StartCache(private_cache).put(StartCache.key("start"), head=np.zeros(10, np.float32))
     info = run("cache", "info")
-    assert info.exit_code == 0 and "1 prepared clips" in info.output and str(tmp_path) in info.output
+    assert info.exit_code == 0 and "1 prepared clips" in info.output and str(private_cache) in info.output
     assert "1 live-play starts" in info.output
     cleared = run("cache", "clear")
     assert cleared.exit_code == 0 and "1 prepared clips and 1 live-play starts" in cleared.output

@@ -23,20 +23,17 @@ from click.testing import CliRunner
 from voiceguide.cli import main
 from voiceguide.export.atomic import OUTPUT_TEMPS, OutputWriteError, write_text
 from voiceguide.export.encode import EncodeError, encode, ffmpeg_failure
+from conftest import quiet_routine
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="tmpfs, /sys and rlimits are Linux")
 
 ROOT = Path(__file__).resolve().parent.parent
 ENGINE = "pyttsx3"
-ROUTINE = """\
-+++
-title = "Disk test"
-ambient = "none"
-+++
+ROUTINE = quiet_routine("""\
 # Start
 Breathe in slowly. [hold 1s]
 Well done.
-"""
+""", "Disk test")
 OLD = b"an earlier render that must survive"
 NO_SPACE = os.strerror(28)        # No space left on device
 TOO_LARGE = os.strerror(27)       # File too large

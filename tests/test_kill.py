@@ -25,6 +25,7 @@ import pytest
 
 from voiceguide.export.atomic import OUTPUT_TEMPS
 from voiceguide.export.encode import decoded_frames
+from conftest import quiet_routine
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc, sends POSIX signals")
 
@@ -34,22 +35,14 @@ TRIALS = int(os.environ.get("VOICEGUIDE_KILL_TRIALS", "10"))
 SEED = 7
 CANCELLED = "voiceguide: render cancelled; nothing was written"
 
-TINY = """\
-+++
-title = "Kill test"
-ambient = "none"
-+++
+TINY = quiet_routine("""\
 # Start
 Breathe in slowly. [hold 2s]
 Let your shoulders drop.
 Well done. [chime]
-"""
+""", "Kill test")
 
-LONGER = """\
-+++
-title = "Cancel test"
-ambient = "none"
-+++
+LONGER = quiet_routine("""\
 # Start
 Settle into your chair and let your shoulders drop.
 Notice the weight of your hands resting on your thighs.
@@ -59,7 +52,7 @@ Let the breath leave you without any effort.
 Feel the floor under your feet, steady and solid.
 Let your eyes close if that feels comfortable.
 Well done.
-"""
+""", "Cancel test")
 LONGER_SENTENCES = 9   # the section title "Start" is spoken too
 
 

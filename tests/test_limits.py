@@ -46,7 +46,7 @@ def cli(*args: str):
 
 
 @pytest.fixture(autouse=True)
-def no_synthesis(monkeypatch, tmp_path):
+def no_synthesis(monkeypatch, private_cache):
     """Every check here must fail before a speech engine starts."""
     from voiceguide.voices import Narrator
 
@@ -54,7 +54,6 @@ def no_synthesis(monkeypatch, tmp_path):
         raise AssertionError("speech synthesis started")
     monkeypatch.setattr(Narrator, "prepare", refuse)
     monkeypatch.setattr(Narrator, "speech", refuse)
-    monkeypatch.setenv("VOICEGUIDE_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("VOICEGUIDE_AUDIO_BACKEND", "null")
 
 

@@ -18,6 +18,8 @@ from voiceguide.render import RenderOptions, render
 from voiceguide.script.parse import parse_routine
 from conftest import routine_text
 
+pytestmark = pytest.mark.usefixtures("cache_env")     # the module's warm cache, also for the CLI's renders
+
 BODY = """\
 # Start
 Settle into your chair and let your shoulders drop. [hold 4s]
@@ -30,17 +32,6 @@ Stroke the back of your {side} hand. [hold 3s]
 [breathe 1 in 2s out 3s]
 Well done. [chime]
 """
-
-
-@pytest.fixture(scope="module")
-def cache_dir(tmp_path_factory):
-    return tmp_path_factory.mktemp("speech-cache")
-
-
-@pytest.fixture(autouse=True)
-def shared_cache(cache_dir, monkeypatch):
-    monkeypatch.setenv("VOICEGUIDE_CACHE_DIR", str(cache_dir))     # for the CLI's renders
-    return str(cache_dir)                                            # for the library's
 
 
 @pytest.fixture(scope="module")
@@ -62,10 +53,10 @@ def rms_db(x: np.ndarray) -> float:
 
 
 @pytest.fixture(scope="module")
-def quiet_render(routine, tmp_path_factory, cache_dir):
+def quiet_render(routine, tmp_path_factory, speech_cache):
     out = tmp_path_factory.mktemp("out") / "session.wav"
     result = render(routine, out, RenderOptions(transcripts=("vtt",), timeline_path=out.with_suffix(".json"),
-                                                cache=str(cache_dir)))
+                                                cache=str(speech_cache)))
     audio, rate = read_wav(out)
     return result, audio, rate
 
@@ -131,24 +122,24 @@ def test_timeline_json_has_the_measured_times(quiet_render):
     assert [e["kind"] for e in data["events"]] == [e.kind for e in result.timeline.events]
 
 
-def test_same_inputs_give_identical_wav(routine, tmp_path, quiet_render, shared_cache):
+def test_same_inputs_give_identical_wav(routine, tmp_path, quiet_render, cache_env):
     out = tmp_path / "again.wav"
-    render(routine, out, RenderOptions(cache=shared_cache))
+    render(routine, out, RenderOptions(cache=str(cache_env)))
     # the first render also wrote sidecars; the audio bytes must still match exactly
     assert out.read_bytes() == quiet_render[0].path.read_bytes()
 
 
-def test_length_is_met_within_50ms(routine, tmp_path, shared_cache):
+def test_length_is_met_within_50ms(routine, tmp_path, cache_env):
     out = tmp_path / "fitted.wav"
-    result = render(routine, out, RenderOptions(length=60.0, cache=shared_cache))
+    result = render(routine, out, RenderOptions(length=60.0, cache=str(cache_env)))
     audio, rate = read_wav(out)
     assert abs(len(audio) / rate - 60.0) < 0.05
     assert result.timeline.total == pytest.approx(60.0, abs=0.001)
 
 
-def test_mp3_with_chapters_and_bed(routine, tmp_path, shared_cache):
+def test_mp3_with_chapters_and_bed(routine, tmp_path, cache_env):
     out = tmp_path / "session.mp3"
-    result = render(routine, out, RenderOptions(ambient="brown", sleep=5.0, cache=shared_cache))
+    result = render(routine, out, RenderOptions(ambient="brown", sleep=5.0, cache=str(cache_env)))
     chapters = read_chapters(out)
     assert [c.title for c in chapters] == ["Start", "Stroke, left side", "Stroke, right side", "Finish"]
     for chapter, span in zip(chapters[1:], result.timeline.sections[1:]):
@@ -203,12 +194,12 @@ def test_cli_render_errors_are_clean(routine, tmp_path, args, message):
     assert not out.exists()
 
 
-def test_png_shows_timeline_and_waveform(routine, tmp_path, shared_cache):
+def test_png_shows_timeline_and_waveform(routine, tmp_path, cache_env):
     from voiceguide.render import Envelope
 
     out = tmp_path / "s.wav"
     picture = tmp_path / "s.png"
-    render(routine, out, RenderOptions(picture=picture, cache=shared_cache))
+    render(routine, out, RenderOptions(picture=picture, cache=str(cache_env)))
     assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     audio, rate = read_wav(out)
     envelope = Envelope(rate)

@@ -1,8 +1,10 @@
-"""A tiny routine spoken by the real voice, with its own speech cache (shared by the module's
+"""A tiny routine spoken by the real voice, with its own speech cache (shared by all the player
 tests, so each sentence is synthesized once per test run)."""
 from __future__ import annotations
 
 import pytest
+
+from conftest import cache_dir_set
 
 TINY = """+++
 title = "Tiny"
@@ -18,14 +20,10 @@ Breathe out slowly.
 
 
 @pytest.fixture(scope="session")
-def play_cache(tmp_path_factory):
+def speech_cache(tmp_path_factory):
+    """One cache for every player test, not one a module (the root conftest's): they all play
+    the tiny routine. `cache_env` (tests/conftest.py) puts it in VOICEGUIDE_CACHE_DIR."""
     return tmp_path_factory.mktemp("play-cache")
-
-
-@pytest.fixture
-def cache_env(play_cache, monkeypatch):
-    monkeypatch.setenv("VOICEGUIDE_CACHE_DIR", str(play_cache))
-    return play_cache
 
 
 @pytest.fixture(scope="session")
@@ -42,15 +40,19 @@ def tiny(tiny_file):
 
 
 @pytest.fixture(scope="session")
-def warm_cache(play_cache, tiny_file):
+def tiny_spoken(speech_cache, tiny_file):
     """The play cache with the tiny routine's speech in it (as after a first run)."""
-    import os
     from voiceguide.library import load_routine
     from voiceguide.render import RenderOptions, narrate_and_plan
     from voiceguide.voices import Narrator
-    os.environ["VOICEGUIDE_CACHE_DIR"] = str(play_cache)
     routine = load_routine(str(tiny_file))
-    with Narrator(engine=routine.meta.engine, voice=routine.meta.voice, cache=play_cache,
-                  pronounce=routine.meta.pronounce) as narrator:
+    with cache_dir_set(speech_cache), Narrator(engine=routine.meta.engine, voice=routine.meta.voice,
+                                               cache=speech_cache, pronounce=routine.meta.pronounce) as narrator:
         narrate_and_plan(routine, RenderOptions(), narrator)
-    return play_cache
+    return speech_cache
+
+
+@pytest.fixture
+def warm_cache(tiny_spoken, cache_env):
+    """That warm cache, in VOICEGUIDE_CACHE_DIR for one test (restored afterwards)."""
+    return cache_env

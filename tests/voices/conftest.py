@@ -15,9 +15,9 @@ SENTENCES = [
 
 
 @pytest.fixture(autouse=True)
-def private_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("VOICEGUIDE_CACHE_DIR", str(tmp_path / "cache"))
-    return tmp_path / "cache"
+def _private_cache(private_cache):
+    """Every narration test gets `private_cache` (tests/conftest.py), asked for or not."""
+    return private_cache
 
 
 def _engine(cls, **options):
