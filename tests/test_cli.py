@@ -20,12 +20,6 @@ def run():
     return _run
 
 
-def test_help_on_every_command_has_an_example(run):
-    for command in ("list", "show", "new", "validate", "plan"):
-        result = run(command, "--help")
-        assert result.exit_code == 0 and "Example" in result.output, command
-
-
 def test_list_shows_every_builtin_with_who_it_suits(run):
     result = run("list")
     assert result.exit_code == 0
