@@ -3,18 +3,21 @@
     scripts/bench                  # everything: voices, then 30- and 60-minute renders
     scripts/bench --only voices    # just narration speed per engine
     scripts/bench --only render --minutes 30
+    scripts/bench --only cold      # a cold 60-minute render: real-time factor, whole-tree peak RSS
     scripts/bench --only play      # live play: time to the first sound, CPU while playing
     scripts/bench --only batch     # batch throughput: sessions per minute, -j 1 against -j 2
     scripts/bench --only curve     # render time and peak RSS against length (5 to 120 min)
 
 Render numbers, per session length:
-  - voiceguide cold (empty speech cache) and warm, as a multiple of real time, and the render
-    process's peak RSS (speech workers are separate processes and reported apart);
+  - voiceguide cold (empty speech cache) and warm, as a multiple of real time, the render
+    process's peak RSS, and the whole tree's peak: the render, its speech workers and ffmpeg,
+    VmRSS summed and sampled every 50 ms (scripts/tree_rss.py), with who held what at the peak;
   - the floor: ffmpeg alone encoding the same audio (the warm render's WAV) to the same format;
   - the pydub baseline: a straightforward AudioSegment pipeline (append speech and silences,
     overlay a bed, normalize, export) doing the same job from the same cached speech.
 Targets (issue 5): warm 30-minute MP3 within 1.5x of the floor, at least 3x faster than pydub,
-60 minutes in at most 250 MiB peak RSS.
+60 minutes in at most 250 MiB peak RSS. Issue 11: a cold 60-minute render's whole tree within
+800 MiB, at least 30x real time on 2 cores.
 
 Play numbers (issue 6), `voiceguide play stress-relief` run as a user runs it (a process,
 no terminal), with a fresh cache folder:
@@ -46,7 +49,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))      # voiceguide from this checkout, and tests.support (the PulseAudio helpers)
+sys.path.insert(0, str(ROOT))                  # voiceguide from this checkout, and tests.support (the PulseAudio helpers)
+sys.path.insert(0, str(ROOT / "scripts"))      # tree_rss, bench_voices
 PY = sys.executable
 
 # One child process per render, so peak RSS is that render's alone.
@@ -161,10 +165,18 @@ def curve_routine(folder: Path, seconds: float) -> Path:
 
 
 def child(code: str, *args: str, env: dict[str, str]) -> dict:
-    out = subprocess.run([PY, "-c", code, *args], env=env, capture_output=True, text=True, check=False)
-    if out.returncode != 0:
-        raise SystemExit(f"benchmark child failed:\n{out.stderr[-2000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    """Run one benchmark child; its JSON line plus the whole tree's sampled peak RSS
+    ("tree_mib": the child, its speech workers and ffmpeg together; "tree": who held what)."""
+    from tree_rss import TreeSampler
+
+    proc = subprocess.Popen([PY, "-c", code, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    with TreeSampler(proc.pid) as sampler:
+        stdout, stderr = proc.communicate()
+    if proc.returncode != 0:
+        raise SystemExit(f"benchmark child failed:\n{stderr[-2000:]}")
+    result = json.loads(stdout.strip().splitlines()[-1])
+    return {**result, "tree_mib": sampler.peak_mib, "tree": sampler.describe()}
 
 
 def ffmpeg_floor(wav: Path, fmt: str, folder: Path) -> float:
@@ -195,13 +207,29 @@ def bench_render(minutes: list[int], with_pydub: bool) -> list[dict]:
     return rows
 
 
+def bench_cold(minutes: list[int]) -> list[dict]:
+    """Cold renders only (an empty speech cache each): real-time factor and the whole tree's peak."""
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="voiceguide-bench-cold-") as tmp:
+        folder = Path(tmp)
+        for m in minutes:
+            env = dict(os.environ, VOICEGUIDE_CACHE_DIR=str(folder / f"cache-{m}"))
+            routine = long_routine(folder, m * 60)
+            cold = child(RENDER_CHILD, str(routine), str(folder / "cold.mp3"), str(m * 60), env=env)
+            rows.append({"minutes": m, **cold})
+            print(f"{m:>3} min MP3 cold, {os.cpu_count()} CPUs | {cold['wall']:6.1f}s "
+                  f"({cold['seconds'] / cold['wall']:5.1f}x rt) | whole tree peak {cold['tree']} | "
+                  f"render process alone {cold['rss_mib']:.0f} MiB", flush=True)
+    return rows
+
+
 def format_render_row(r: dict) -> str:
     seconds = r["warm"]["seconds"]
     x = lambda wall: seconds / wall  # noqa: E731  (times faster than real time)
     line = (f"{r['minutes']:>3} min MP3 | cold {r['cold']['wall']:6.1f}s ({x(r['cold']['wall']):5.1f}x rt) | "
             f"warm {r['warm']['wall']:6.1f}s ({x(r['warm']['wall']):5.1f}x rt), peak RSS "
-            f"{r['warm']['rss_mib']:.0f} MiB (cold {r['cold']['rss_mib']:.0f}, speech workers "
-            f"{r['cold']['workers_rss_mib']:.0f}) | WAV warm {r['warm_wav']['wall']:6.1f}s | "
+            f"{r['warm']['rss_mib']:.0f} MiB | whole tree peak: warm {r['warm']['tree']}, "
+            f"cold {r['cold']['tree']} | WAV warm {r['warm_wav']['wall']:6.1f}s | "
             f"ffmpeg-only floor {r['floor']:6.1f}s -> warm/floor {r['warm']['wall'] / r['floor']:.2f}")
     if r["pydub"]:
         line += (f" | pydub {r['pydub']['wall']:6.1f}s, {r['pydub']['rss_mib']:.0f} MiB -> "
@@ -361,8 +389,8 @@ def bench_play(routine: str = "stress-relief", runs: int = 5, seconds: float = 2
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", choices=("voices", "render", "play", "batch", "curve"))
-    parser.add_argument("--minutes", help="lengths to try (default: render 30,60; curve 5,15,30,60,120)")
+    parser.add_argument("--only", choices=("voices", "render", "cold", "play", "batch", "curve"))
+    parser.add_argument("--minutes", help="lengths to try (default: render 30,60; cold 60; curve 5,15,30,60,120)")
     parser.add_argument("--no-pydub", action="store_true", help="skip the (slow) pydub baseline")
     args = parser.parse_args()
     if args.only in (None, "voices"):
@@ -370,6 +398,9 @@ def main() -> int:
     if args.only in (None, "render"):
         print("Render (long session fitted with --length, brown bed, -16 LUFS, MP3 VBR q4):", flush=True)
         bench_render([int(m) for m in (args.minutes or "30,60").split(",")], not args.no_pydub)
+    if args.only == "cold":
+        print("Cold render (empty speech cache, MP3, brown bed, fitted with --length):", flush=True)
+        bench_cold([int(m) for m in (args.minutes or "60").split(",")])
     if args.only in (None, "play"):
         print("Live play (voiceguide play stress-relief, a process without a terminal):", flush=True)
         bench_play()

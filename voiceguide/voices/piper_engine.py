@@ -151,6 +151,8 @@ class PiperEngine(WorkerEngine):
 
     name = "piper"
     backend = "voiceguide.voices.piper_engine:PiperBackend"
+    worker_mib = 450.0   # measured: ~150 MiB of model, plus ~300 MiB inside a 30-word sentence
+    rss_limit = 350.0    # a worker hands its memory back after each sentence; one that cannot is replaced
 
     def __init__(self, jobs: int = 1, threads: int | None = None, **options: Any):
         super().__init__(jobs, **options)
@@ -250,6 +252,12 @@ class PiperBackend:
             from piper.config import PiperConfig
 
             options = self.ort.SessionOptions()
+            # No arena and no memory patterns: with them a worker keeps (and caches per input
+            # shape) the few hundred MiB its longest sentence needed. Without them the memory is
+            # freed after each run and the worker hands it back (worker.release_memory); the
+            # samples are the same (docs/audio.md, "Speed and memory").
+            options.enable_cpu_mem_arena = False
+            options.enable_mem_pattern = False
             if self.threads:
                 options.intra_op_num_threads = self.threads
                 options.inter_op_num_threads = 1

@@ -48,6 +48,7 @@ class WorkerProcess:
         self.extra_env = dict(env or {})
         self.state: dict[str, Any] = {}     # per-process facts the engine tracks (loaded voices)
         self.info: dict[str, Any] = {}
+        self.rss_mib = 0.0                  # the worker's RSS after its last request (it reports it)
         self._proc: subprocess.Popen | None = None
         self._stderr_reader: threading.Thread | None = None
         self._replies: queue.Queue = queue.Queue()
@@ -141,6 +142,7 @@ class WorkerProcess:
             message = self._wait(deadline, f"running {op!r}")
             if message.get("id") == ident:
                 break    # replies to earlier, abandoned requests are skipped
+        self.rss_mib = float(message.get("rss_mib") or 0.0)
         if not message.get("ok"):
             raise RequestFailed(str(message.get("error", "unknown error")))
         return message.get("result")
@@ -172,8 +174,33 @@ def _kill_all(processes: set[WorkerProcess]) -> None:
         w.kill()
 
 
+def available_mib() -> float | None:
+    """MemAvailable from /proc/meminfo in MiB (None where there is no such file)."""
+    try:
+        with open("/proc/meminfo", "rb") as f:
+            for line in f:
+                if line.startswith(b"MemAvailable:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def fitting_size(size: int, worker_mib: float, available: float | None = None) -> int:
+    """How many of `size` workers of `worker_mib` each fit in half the memory that is free
+    (at least one): a small machine gets fewer workers instead of swapping."""
+    free = available_mib() if available is None else available
+    if free is None or worker_mib <= 0:
+        return max(1, size)
+    return max(1, min(size, int(free / 2 / worker_mib)))
+
+
 class WorkerPool:
-    """Up to `size` workers for one backend, started on demand and reused."""
+    """Up to `size` workers for one backend, started on demand and reused.
+
+    A worker whose reported RSS is above `rss_limit` MiB after a request is closed instead of
+    reused (the next request starts a fresh one): a backend whose memory grows with use is
+    recycled between requests, never during one."""
 
     def __init__(
         self,
@@ -182,11 +209,14 @@ class WorkerPool:
         size: int = 1,
         env: Mapping[str, str] | None = None,
         startup_timeout: float = 120.0,
+        rss_limit: float | None = None,
     ):
         self.target, self.label, self.size = target, label, max(1, size)
         self.env = dict(env or {})
         self.startup_timeout = startup_timeout
+        self.rss_limit = rss_limit
         self.started = 0                      # how many processes were ever started (restarts show here)
+        self.recycled = 0                     # how many were closed for their size
         self._idle: list[WorkerProcess] = []
         self._all: set[WorkerProcess] = set()
         self._cond = threading.Condition()
@@ -212,7 +242,11 @@ class WorkerPool:
                 w.start(self.startup_timeout)
             yield w
         finally:
+            recycle = self.rss_limit is not None and w.rss_mib > self.rss_limit and w.alive
+            if recycle:
+                w.close()     # between requests: the model loads again in the next worker
             with self._cond:
+                self.recycled += recycle
                 if w.alive and not self._closed:
                     self._idle.append(w)
                 else:

@@ -22,7 +22,7 @@ import numpy as np
 from .. import tempfiles
 from .base import Request, Speech, SynthesisError, VoiceInfo
 from .dsp import clipped_share, is_silent, read_audio, spectral_flatness, trim_silence
-from .pool import RequestFailed, WorkerError, WorkerPool, WorkerProcess
+from .pool import RequestFailed, WorkerError, WorkerPool, WorkerProcess, fitting_size
 
 _TMP_DIRS = tempfiles.pattern(r"voiceguide-[a-z0-9_]+", "")   # see _tmpdir
 NOMINAL_WPM = 150.0   # what "speed 1.0" means for the plausibility check
@@ -93,6 +93,8 @@ class WorkerEngine:
     name = ""
     backend = ""
     restart_after_error = False   # replace a worker that reported an error (its state may be bad)
+    worker_mib = 0.0              # a busy worker's peak RSS: fewer workers start when memory is short
+    rss_limit: float | None = None  # MiB: a worker above this after a request is recycled
 
     def __init__(
         self,
@@ -103,10 +105,12 @@ class WorkerEngine:
         retries: int = 2,
         startup_timeout: float = 120.0,
         env: Mapping[str, str] | None = None,
+        rss_limit: float | None = None,
     ):
         """`jobs` worker processes at most; a request may take `timeout` seconds plus
         `per_word_timeout` per word (over speed) before its worker is killed; `retries`
-        more attempts follow a failure. `env` is added to the workers' environment. The
+        more attempts follow a failure. `env` is added to the workers' environment.
+        `rss_limit` (MiB, default the engine's own) recycles a worker that stays bigger. The
         timeouts default to $VOICEGUIDE_SYNTH_TIMEOUT (20 s) and
         $VOICEGUIDE_SYNTH_TIMEOUT_PER_WORD (0.25 s), so tests can bound hangs in a render."""
         self.jobs = max(1, jobs)
@@ -115,6 +119,8 @@ class WorkerEngine:
                                  else _env_seconds("VOICEGUIDE_SYNTH_TIMEOUT_PER_WORD", 0.25))
         self.retries, self.startup_timeout = max(0, retries), startup_timeout
         self.env = dict(env or {})
+        if rss_limit is not None:
+            self.rss_limit = rss_limit
         self._pool: WorkerPool | None = None
         self._lock = threading.Lock()
         self._tmp: str | None = None
@@ -146,12 +152,18 @@ class WorkerEngine:
     def pool(self) -> WorkerPool:
         with self._lock:
             if self._pool is None:
-                self._pool = WorkerPool(self.backend, self.name, self.jobs, self.worker_env(), self.startup_timeout)
+                size = fitting_size(self.jobs, self.worker_mib)
+                self._pool = WorkerPool(self.backend, self.name, size, self.worker_env(), self.startup_timeout,
+                                        self.rss_limit)
             return self._pool
 
     @property
     def workers_started(self) -> int:
         return self._pool.started if self._pool else 0
+
+    @property
+    def workers_recycled(self) -> int:
+        return self._pool.recycled if self._pool else 0
 
     def _tmpdir(self) -> Path:
         with self._lock:

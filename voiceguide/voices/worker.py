@@ -44,6 +44,28 @@ NaN or infinite samples, out of range, or broadband noise instead of speech)."""
 SERIAL_ENV = "VOICEGUIDE_WORKER_SERIAL"   # set by the pool: which start of this engine's worker
 
 
+def release_memory() -> float:
+    """Hand freed heap back to the system and return this process's RSS in MiB.
+
+    A long sentence makes onnxruntime allocate a few hundred MiB inside one run; glibc keeps
+    what was freed, so without this an idle piper worker stays at the size of its longest
+    sentence (docs/audio.md, "Speed and memory"). The parent recycles a worker whose RSS
+    stays high anyway (pool.WorkerPool, rss_limit)."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+        except (OSError, AttributeError):
+            pass    # not glibc: nothing to trim
+        try:
+            with open("/proc/self/statm", "rb") as f:
+                return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+        except (OSError, ValueError, IndexError):
+            return 0.0
+    return 0.0
+
+
 def send(out: BinaryIO, message: dict) -> None:
     out.write(PREFIX + json.dumps(message).encode("utf-8") + b"\n")
     out.flush()
@@ -222,7 +244,7 @@ def main(argv: list[str]) -> int:
                 result = getattr(backend, op)(**args)
             else:
                 raise ValueError(f"unknown op {op!r}")
-            send(proto, {"id": ident, "ok": True, "result": result})
+            send(proto, {"id": ident, "ok": True, "result": result, "rss_mib": release_memory()})
         except Exception as exc:
             traceback.print_exc()
             send(proto, {"id": ident, "ok": False, "error": f"{type(exc).__name__}: {exc}"})
