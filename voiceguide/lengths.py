@@ -9,7 +9,7 @@ holds the sentence for this engine, voice and speed, else the voice's calibrated
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .library import plan_routine
@@ -19,6 +19,7 @@ from .script.model import Routine
 from .timeline import DEFAULT_PACE, Pace, Timeline, pace_for
 from .voices import EngineUnavailable, Narrator, SpeechCache, UnknownEngine, VoiceNotFound
 from .voices.pyttsx3_engine import BASE_WPM, words_per_minute
+from .voices.registry import canonical
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ class SessionLength:
     seconds: float
     measured: bool
     engine: str = ""          # the engine that will speak ("" if none is usable)
-    timeline: Timeline | None = None
+    timeline: Timeline | None = field(default=None, repr=False, compare=False)
 
 
 def speed_scale(engine: str, speed: float) -> float:
@@ -65,7 +66,7 @@ class LengthTimer:
         spoken = sentence if self.narrator is None else self.narrator.normalize(sentence)
         estimate = self.pace.seconds(spoken) * speed_scale(self.engine, speed)
         if self.cache is None or self.narrator is None:
-            return estimate
+            return estimate       # no cache folder (measured stays False), or no engine
         if not estimate:
             return 0.0     # nothing to say: the narrator speaks silence, never the cache
         speech = self.cache.get(self.narrator.request(sentence, speed))
@@ -75,14 +76,15 @@ class LengthTimer:
         return speech.duration
 
 
-def _narrator(routine: Routine, engine: str, voice: str, cache: str | os.PathLike[str]) -> Narrator | None:
-    """A narrator that only computes cache keys, or None if that would need a worker (pyttsx3
-    lists its voices from one, so only its default voice is known without) or no engine works."""
+def _narrator(routine: Routine, engine: str, voice: str, cache: str | os.PathLike[str] | None) -> Narrator | None:
+    """A narrator that only picks the engine (the registry's choice for `auto`) and computes
+    cache keys, or None if that would need a worker (pyttsx3 lists its voices from one, so only
+    its default voice is known without) or no engine works."""
     if voice not in ("", "default") and engine != "piper":
         return None
     try:
-        return Narrator(engine=engine, voice=voice, cache=Path(cache), pronounce=routine.meta.pronounce,
-                        jobs=1, fallback=False)
+        return Narrator(engine=engine, voice=voice, cache=None if cache is None else Path(cache),
+                        pronounce=routine.meta.pronounce, jobs=1, fallback=False)
     except (EngineUnavailable, VoiceNotFound, UnknownEngine):
         return None
 
@@ -91,11 +93,14 @@ def length_timer(routine: Routine, *, engine: str | None = None, voice: str | No
                  cache: str | os.PathLike[str] | None = None) -> LengthTimer:
     """The timer for planning `routine` as it will be rendered with `engine` and `voice`
     (default: its front matter), reading durations from the speech cache in folder `cache`."""
-    name = (engine or routine.meta.engine or "auto").strip().lower()
+    try:
+        name = canonical(engine or routine.meta.engine or "auto")    # "espeak" -> "pyttsx3"
+    except UnknownEngine:
+        name = "auto"
     voice = voice or routine.meta.voice or "default"
-    narrator = _narrator(routine, name, voice, cache) if cache is not None else None
+    narrator = _narrator(routine, name, voice, cache)
     if narrator is None:
-        spoken_by = name if name in ("piper", "pyttsx3") else ""
+        spoken_by = "" if name == "auto" else name
         return LengthTimer(None, spoken_by, pace_for(spoken_by, voice) if spoken_by else DEFAULT_PACE)
     label = narrator.request("", 1.0).voice.split(":", 1)[0]    # "joe:<model hash>:..." -> "joe"
     return LengthTimer(narrator, narrator.engine.name, pace_for(narrator.engine.name, label))
