@@ -2,9 +2,11 @@
 quitting, Ctrl-C, the start-up cache, and the loudness estimate."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -95,7 +97,9 @@ def test_a_warm_start_does_not_import_scipy(cache_env, tiny_file):
             assert abs(first).max() > 0.01, "the words have started"
             print("scipy.signal" in sys.modules, "scipy.ndimage" in sys.modules)
     """)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    tests = str(Path(__file__).resolve().parent.parent)           # where `support` lives
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [tests, os.environ.get("PYTHONPATH")]))}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     assert out.stdout.split() == ["False", "False"], out.stdout + out.stderr
 
 
