@@ -57,10 +57,11 @@ PY = sys.executable
 RENDER_CHILD = r"""
 import json, resource, sys, time
 from voiceguide import load_routine
-from voiceguide.render import RenderOptions, render
+from voiceguide.api import render
+from voiceguide.cachedir import cache_dir
 routine = load_routine(sys.argv[1])
 start = time.perf_counter()
-result = render(routine, sys.argv[2], RenderOptions(length=float(sys.argv[3]), force=True))
+result = render(routine, sys.argv[2], length=float(sys.argv[3]), force=True, cache_dir=cache_dir())
 wall = time.perf_counter() - start
 print(json.dumps({"wall": wall, "seconds": result.encoded.seconds,
                   "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -75,11 +76,13 @@ from voiceguide.sound.ffmpeg import configure_pydub
 configure_pydub()
 from pydub import AudioSegment
 from pydub.generators import WhiteNoise
-from voiceguide import load_routine, plan
+from voiceguide import load_routine
+from voiceguide.cachedir import cache_dir
+from voiceguide.timeline import plan
 from voiceguide.voices import Narrator
 routine = load_routine(sys.argv[1])
 start = time.perf_counter()
-with Narrator() as narrator:                      # warm cache: same speech as voiceguide's
+with Narrator(cache=cache_dir()) as narrator:     # warm cache: same speech as voiceguide's
     timeline = plan(routine, length=float(sys.argv[3]), timer=narrator.timer())
     session = AudioSegment.silent(duration=0, frame_rate=44100)
     for event in timeline.events:

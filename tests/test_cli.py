@@ -143,7 +143,7 @@ def test_a_cancelled_render_says_whether_the_audio_was_written(run, tmp_path, mo
 
     out = tmp_path / "out.mp3"
 
-    def cancelled(routine, output, options, **kwargs):
+    def cancelled(routine, output, settings, outputs, resources, **kwargs):
         if writes_audio:                      # the audio is in place; Ctrl-C during the sidecars
             output.write_bytes(b"audio")
         raise KeyboardInterrupt

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voiceguide.render import RenderOptions, render
+from voiceguide.api import render
 from voiceguide.script.parse import parse_routine
 from voiceguide.sound.clips import ClipStore
 from voiceguide.voices import Narrator, Request, Speech, SpeechCache
@@ -137,7 +137,7 @@ def test_concurrent_renders_share_one_cache(tmp_path):
     for name, routine in paths.items():
         alone = tmp_path / f"alone-{name}.wav"
         render(parse_routine(routine.read_text(), str(routine)), alone,
-               RenderOptions(engine="pyttsx3", jobs=1, cache=str(cache)))
+               engine="pyttsx3", jobs=1, cache_dir=cache)
         cold_bytes = (tmp_path / f"cold-{name}.wav").read_bytes()
         assert cold_bytes == alone.read_bytes() == (tmp_path / f"warm-{name}.wav").read_bytes(), name
 
@@ -163,7 +163,7 @@ def one_routine(tmp_path):
 
 def render_in(cache: Path, routine, out: Path, monkeypatch):
     with _no_warnings():
-        return render(routine, out, RenderOptions(engine="pyttsx3", jobs=1, cache=str(cache)))
+        return render(routine, out, engine="pyttsx3", jobs=1, cache_dir=cache)
 
 
 class _no_warnings:

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voiceguide.render import RenderOptions, render
+from voiceguide.api import render
 from voiceguide.script.parse import parse_routine
 from voiceguide.timeline import spoken_texts
 from voiceguide.voices import Narrator, SpeechCache
@@ -186,7 +186,7 @@ def clean_render(routine_path, tmp_path_factory):
         _clear_fault_env(mp)
         out = base / "clean.wav"
         result = render(parse_routine(routine_path.read_text(), str(routine_path)), out,
-                        RenderOptions(engine="pyttsx3", jobs=1, cache=str(base / "cache")))
+                        engine="pyttsx3", jobs=1, cache_dir=base / "cache")
     assert not result.warnings
     return out, result
 
@@ -198,7 +198,7 @@ def faulty_render(routine_path: Path, tmp_path: Path, monkeypatch, **env: str):
         monkeypatch.setenv(name, value)
     out = tmp_path / "faulty.wav"
     result = render(parse_routine(routine_path.read_text(), str(routine_path)), out,
-                    RenderOptions(engine="pyttsx3", jobs=1, cache=str(tmp_path / "cache")))
+                    engine="pyttsx3", jobs=1, cache_dir=tmp_path / "cache")
     return out, result, fault_counts(tmp_path / "faults.log")
 
 
@@ -244,7 +244,7 @@ def test_render_under_faults_on_one_engine_stays_on_it(routine_path, clean_rende
     again = tmp_path / "again.wav"
     entries = SpeechCache(tmp_path / "cache").info().entries
     render(parse_routine(routine_path.read_text(), str(routine_path)), again,
-           RenderOptions(engine="pyttsx3", jobs=1, cache=str(tmp_path / "cache")))
+           engine="pyttsx3", jobs=1, cache_dir=tmp_path / "cache")
     assert again.read_bytes() == out.read_bytes()
     assert SpeechCache(tmp_path / "cache").info().entries == entries == len(texts)
 

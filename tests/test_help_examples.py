@@ -120,11 +120,7 @@ def run_example(args: list[str], folder) -> None:
 
 
 # Examples that fail today, each with why; strict, so a fixed one must leave this list.
-KNOWN = {
-    "plan my-hands.routine.md --speed 0.8 --length 10m":
-        "the starter `voiceguide new my-hands.routine.md` writes lasts 3m21s to 5m11s at speed 0.8, so "
-        "--length 10m cannot fit (exit 2): plan's help needs a length that fits, e.g. 4m",
-}
+KNOWN: dict[str, str] = {}
 
 
 def quick_examples():

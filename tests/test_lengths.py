@@ -105,7 +105,7 @@ def test_looking_starts_no_worker(tmp_path):
 @pytest.mark.parametrize("name", ["desk-break", pytest.param("bedtime", marks=pytest.mark.slow)])
 def test_espeak_estimate_is_within_3_percent(tmp_path, name):
     routine = library.load_routine(name)
-    expected = session_length(routine, engine="pyttsx3", cache=tmp_path / "cache")
+    expected = session_length(routine, api.settings(routine, engine="pyttsx3"), tmp_path / "cache")
     assert not expected.measured and expected.engine == "pyttsx3"
     result = api.render(routine, tmp_path / "out.wav", engine="pyttsx3", cache_dir=tmp_path / "cache", jobs=2, mono=True)
     assert not result.warnings
@@ -113,5 +113,5 @@ def test_espeak_estimate_is_within_3_percent(tmp_path, name):
     error = expected.seconds / seconds - 1
     print(f"{name} on espeak: estimated {expected.seconds:.1f} s, rendered {seconds:.1f} s ({error:+.2%})")
     assert abs(error) <= TOLERANCE
-    again = session_length(routine, engine="pyttsx3", cache=tmp_path / "cache")
+    again = session_length(routine, api.settings(routine, engine="pyttsx3"), tmp_path / "cache")
     assert again.measured and again.seconds == pytest.approx(seconds, abs=1 / 44100)

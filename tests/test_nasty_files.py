@@ -99,7 +99,7 @@ CORPUS: list[Nasty] = [
           "not valid TOML"),
     _text("length-cannot-fit", '+++\ntitle = "T"\nlength = "3h"\n+++\nHi.\n', 3, "cannot fit"),
     _text("speed-nan", '+++\ntitle = "T"\nspeed = nan\n+++\nHi.\n', 3, "speed: must be a number"),
-    _text("ambient-volume-inf", '+++\ntitle = "T"\nambient_volume = inf\n+++\nHi.\n', 3, "'ambient_volume'"),
+    _text("ambient-volume-inf", '+++\ntitle = "T"\nambient_volume = inf\n+++\nHi.\n', 3, "ambient_volume: "),
     # front matter
     _text("bad-toml", '+++\ntitle = "T\n+++\nHi.\n', 2, "not valid TOML"),
     _text("toml-nested-100k", '+++\ntitle = "T"\nx = ' + "[" * 100_000 + "\n+++\nHi.\n", 2, "not valid TOML"),

@@ -14,7 +14,7 @@ from scipy.signal import resample_poly
 
 from voiceguide.cli import main
 from voiceguide.export.tags import read_chapters
-from voiceguide.render import RenderOptions, render
+from voiceguide.api import render
 from voiceguide.script.parse import parse_routine
 from conftest import routine_text
 
@@ -55,8 +55,8 @@ def rms_db(x: np.ndarray) -> float:
 @pytest.fixture(scope="module")
 def quiet_render(routine, tmp_path_factory, speech_cache):
     out = tmp_path_factory.mktemp("out") / "session.wav"
-    result = render(routine, out, RenderOptions(transcripts=("vtt",), timeline_path=out.with_suffix(".json"),
-                                                cache=str(speech_cache)))
+    result = render(routine, out, transcripts=("vtt",), timeline=out.with_suffix(".json"),
+                                                cache_dir=speech_cache)
     audio, rate = read_wav(out)
     return result, audio, rate
 
@@ -124,14 +124,14 @@ def test_timeline_json_has_the_measured_times(quiet_render):
 
 def test_same_inputs_give_identical_wav(routine, tmp_path, quiet_render, cache_env):
     out = tmp_path / "again.wav"
-    render(routine, out, RenderOptions(cache=str(cache_env)))
+    render(routine, out, cache_dir=cache_env)
     # the first render also wrote sidecars; the audio bytes must still match exactly
     assert out.read_bytes() == quiet_render[0].path.read_bytes()
 
 
 def test_length_is_met_within_50ms(routine, tmp_path, cache_env):
     out = tmp_path / "fitted.wav"
-    result = render(routine, out, RenderOptions(length=60.0, cache=str(cache_env)))
+    result = render(routine, out, length=60.0, cache_dir=cache_env)
     audio, rate = read_wav(out)
     assert abs(len(audio) / rate - 60.0) < 0.05
     assert result.timeline.total == pytest.approx(60.0, abs=0.001)
@@ -139,7 +139,7 @@ def test_length_is_met_within_50ms(routine, tmp_path, cache_env):
 
 def test_mp3_with_chapters_and_bed(routine, tmp_path, cache_env):
     out = tmp_path / "session.mp3"
-    result = render(routine, out, RenderOptions(ambient="brown", sleep=5.0, cache=str(cache_env)))
+    result = render(routine, out, ambient="brown", sleep=5.0, cache_dir=cache_env)
     chapters = read_chapters(out)
     assert [c.title for c in chapters] == ["Start", "Stroke, left side", "Stroke, right side", "Finish"]
     for chapter, span in zip(chapters[1:], result.timeline.sections[1:]):
@@ -166,7 +166,7 @@ def test_failed_render_leaves_nothing(routine, tmp_path, monkeypatch):
     monkeypatch.setattr(render_module.Mastered, "blocks", broken_blocks)
     out = tmp_path / "broken.mp3"
     with pytest.raises(RuntimeError):
-        render(routine, out, RenderOptions(transcripts=("vtt",)))
+        render(routine, out, transcripts=("vtt",))
     assert list(tmp_path.iterdir()) == []
 
 
@@ -199,7 +199,7 @@ def test_png_shows_timeline_and_waveform(routine, tmp_path, cache_env):
 
     out = tmp_path / "s.wav"
     picture = tmp_path / "s.png"
-    render(routine, out, RenderOptions(picture=picture, cache=str(cache_env)))
+    render(routine, out, picture=picture, cache_dir=cache_env)
     assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     audio, rate = read_wav(out)
     envelope = Envelope(rate)

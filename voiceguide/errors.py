@@ -33,8 +33,10 @@ class SettingError(VoiceguideError, ValueError):
 
 
 def spelled(exc: BaseException, spell: Callable[[str], str]) -> str:
-    """Any error as one face shows it: settings named its way, everything else as it is."""
-    return exc.spelled(spell) if isinstance(exc, SettingError) else str(exc)
+    """Any error as one face shows it: settings named its way, everything else as it is.
+    (Errors that name a setting have a `spelled` method: SettingError, OutputExistsError.)"""
+    method = getattr(exc, "spelled", None)
+    return method(spell) if callable(method) else str(exc)
 
 
 def caused_by_interrupt(exc: BaseException) -> bool:

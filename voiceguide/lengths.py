@@ -12,10 +12,10 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .library import plan_routine
-from .limits import DEFAULT_LIMITS, Limits
+from .library import plan_session
 from .script.durations import format_clock, format_duration
 from .script.model import Routine
+from .settings import Settings, resolve
 from .timeline import DEFAULT_PACE, Pace, Timeline, pace_for
 from .voices import EngineUnavailable, Narrator, SpeechCache, UnknownEngine, VoiceNotFound
 from .voices.pyttsx3_engine import BASE_WPM, words_per_minute
@@ -28,6 +28,7 @@ class SessionLength:
 
     seconds: float
     measured: bool
+    fitted: bool = False      # a requested length: the render is fitted to it, so it is exact
     engine: str = ""          # the engine that will speak ("" if none is usable)
     timeline: Timeline | None = field(default=None, repr=False, compare=False)
 
@@ -106,18 +107,19 @@ def length_timer(routine: Routine, *, engine: str | None = None, voice: str | No
     return LengthTimer(narrator, narrator.engine.name, pace_for(narrator.engine.name, label))
 
 
-def session_length(routine: Routine, *, speed: float | None = None, length: float | None = None,
-                   engine: str | None = None, voice: str | None = None,
-                   cache: str | os.PathLike[str] | None = None,
-                   limits: Limits = DEFAULT_LIMITS) -> SessionLength:
-    """How long the render of `routine` will be, and whether that is measured (every sentence
-    found in the speech cache folder `cache`) or estimated from the voice's pace."""
-    timer = length_timer(routine, engine=engine, voice=voice, cache=cache)
+def session_length(routine: Routine, settings: Settings | None = None,
+                   cache: str | os.PathLike[str] | None = None) -> SessionLength:
+    """How long the render of `routine` with `settings` (default: its front matter's) will be,
+    and whether that is measured (every sentence found in the store folder `cache`) or
+    estimated from the voice's pace."""
+    settings = settings or resolve({}, routine.meta.settings)
+    timer = length_timer(routine, engine=settings.engine, voice=settings.voice, cache=cache)
     try:
-        timeline = plan_routine(routine, speed=speed, length=length, limits=limits, timer=timer)
+        timeline = plan_session(routine, settings, timer=timer)
     finally:
         timer.close()
-    return SessionLength(timeline.total, timer.measured, timer.engine, timeline)
+    return SessionLength(timeline.total, timer.measured, fitted=settings.length is not None, engine=timer.engine,
+                         timeline=timeline)
 
 
 LEGEND = "~ estimated from the voice's pace; without ~: measured from the speech cache (rendered before)"
@@ -125,13 +127,14 @@ LEGEND = "~ estimated from the voice's pace; without ~: measured from the speech
 
 def format_length(length: SessionLength) -> str:
     """"14m12.3s" when measured, "~14m10s" when estimated (whole seconds: no false precision)."""
-    if length.measured:
+    if length.measured or length.fitted:
         return format_duration(length.seconds)
     return "~" + format_duration(round(length.seconds))
 
 
 def total_line(length: SessionLength) -> str:
     """The `plan` table's last line."""
-    how = "measured from the speech cache" if length.measured else "estimated from the voice's pace"
-    clock = format_clock(length.seconds if length.measured else round(length.seconds))
+    how = "fitted to the length asked for" if length.fitted else \
+        "measured from the speech cache" if length.measured else "estimated from the voice's pace"
+    clock = format_clock(length.seconds if length.measured or length.fitted else round(length.seconds))
     return f"Total: {format_length(length)} ({clock}; {how})"

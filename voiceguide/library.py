@@ -14,6 +14,7 @@ from .errors import VoiceguideError
 from .limits import DEFAULT_LIMITS, Limits, check_request, check_session
 from .script.model import Routine
 from .script.parse import Problem, RoutineError, excerpt, parse_bytes
+from .settings import Settings, resolve
 from .timeline import FitError, SpeechTimer, Timeline, estimate_speech, plan
 
 SUFFIX = ".routine.md"
@@ -90,14 +91,15 @@ def load_routine(ref: str | Path, limits: Limits = DEFAULT_LIMITS) -> Routine:
 ESTIMATE_SLACK = 0.25   # how far estimated speech may be off the real voice's, at most
 
 
-def plan_routine(routine: Routine, *, speed: float | None = None, length: float | None = None,
-                 sleep: float = 0.0, limits: Limits = DEFAULT_LIMITS,
-                 timer: SpeechTimer = estimate_speech, fit: bool = True) -> Timeline:
-    """`timeline.plan` with the session limit applied (counting `length` and `sleep`), and a
-    front-matter length that cannot be met reported at its line. With `fit=False` (before
-    synthesis, on estimated durations) a requested length is checked against the limit but
-    not fitted, unless it is out of reach however far the estimates are off."""
-    check_request(routine, length, sleep, limits)
+def plan_session(routine: Routine, settings: Settings, timer: SpeechTimer = estimate_speech,
+                 fit: bool = True) -> Timeline:
+    """The session's timeline for these (resolved) settings, with the session limit applied
+    (counting length and sleep), and a front-matter length that cannot be met reported at its
+    line. With `fit=False` (before synthesis, on estimated durations) a requested length is
+    checked against the limit but not fitted, unless it is out of reach however far the
+    estimates are off."""
+    check_request(routine, settings)
+    speed, length = settings.speed, settings.length
     try:
         try:
             timeline = plan(routine, speed=speed, length=length, timer=timer)
@@ -106,9 +108,17 @@ def plan_routine(routine: Routine, *, speed: float | None = None, length: float 
                 raise
             timeline = plan(routine, speed=speed, length=length, timer=timer, fit=False)
     except FitError as exc:
-        if length is None and routine.meta.length is not None:
+        if settings.from_routine("length"):
             exc.args = (f"{routine.source}:{routine.meta.lines.get('length', 1)}: {exc}",)
         raise
-    if fit or (routine.meta.length if length is None else length) is None:
-        check_session(routine, timeline, sleep, limits)
+    if fit or length is None:
+        check_session(routine, timeline, settings.sleep, settings.limits)
     return timeline
+
+
+def plan_routine(routine: Routine, *, speed: float | None = None, length: float | None = None,
+                 sleep: float | None = None, limits: Limits = DEFAULT_LIMITS,
+                 timer: SpeechTimer = estimate_speech, fit: bool = True) -> Timeline:
+    """`plan_session` with settings given one by one (None: the routine's, else the default)."""
+    options = {"speed": speed, "length": length, "sleep": sleep, "max_session": limits.max_session}
+    return plan_session(routine, resolve(options, routine.meta.settings), timer, fit)

@@ -14,6 +14,7 @@ from .script.durations import format_duration
 
 if TYPE_CHECKING:  # only for annotations: limits sits below the timeline
     from .script.model import Routine
+    from .settings import Settings
     from .timeline import Timeline
 
 @dataclass(frozen=True)
@@ -36,11 +37,11 @@ def _over(limits: Limits) -> tuple[str | Named, ...]:
     return (f"over the {format_duration(limits.max_session)} session limit (raise it with ", Named("max_session"), ")")
 
 
-def check_request(routine: "Routine", length: float | None, sleep: float, limits: Limits) -> None:
+def check_request(routine: "Routine", settings: "Settings") -> None:
     """Before planning: a requested length (option or front matter) plus sleep within the limit."""
-    wanted = routine.meta.length if length is None else length
+    limits, wanted, sleep = settings.limits, settings.length, settings.sleep
     if wanted is not None and wanted > limits.max_session:
-        if length is None:
+        if settings.from_routine("length"):
             where = f"{routine.source}:{routine.meta.lines.get('length', 1)}: 'length'"
         else:
             where = "the requested length"

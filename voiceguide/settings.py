@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, fields, replace
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 from .errors import Named, SettingError
 from .limits import DEFAULT_LIMITS, Limits
@@ -204,11 +204,11 @@ def _text(value: Any) -> str:
     return value
 
 
-def _choice(spec: Spec, value: Any) -> str:
+def _choice(spec: Spec, value: Any, name: str) -> str:
     key = _text(value).strip().lower()
     key = spec.aliases.get(key, key)
     if key not in spec.choices:
-        raise ValueError(f"unknown value '{value}' (choose from {', '.join(spec.choices)})")
+        raise ValueError(f"unknown {name} '{value}' (choose from {', '.join(spec.choices)})")
     return key
 
 
@@ -218,14 +218,14 @@ def _flag(value: Any) -> bool:
     return value
 
 
-def check_value(spec: Spec, value: Any) -> Any:
+def check_value(spec: Spec, value: Any, name: str = "value") -> Any:
     """`value` as the setting wants it, or ValueError saying in a few words what is wrong."""
     if spec.kind in ("number", "integer"):
         return _number(spec, value, spec.kind == "integer")
     if spec.kind == "duration":
         return _duration(spec, value)
     if spec.kind == "choice":
-        return _choice(spec, value)
+        return _choice(spec, value, name)
     if spec.kind == "flag":
         return _flag(value)
     if spec.kind == "text":
@@ -241,7 +241,7 @@ def check(name: str, value: Any) -> Any:
     if spec is None:
         raise SettingError(f"unknown setting '{name}' (known: {', '.join(SCHEMA)})")
     try:
-        return check_value(spec, value)
+        return check_value(spec, value, name)
     except ValueError as exc:
         raise about(name, str(exc)) from None
 

@@ -42,13 +42,11 @@ def tiny(tiny_file):
 @pytest.fixture(scope="session")
 def tiny_spoken(speech_cache, tiny_file):
     """The play cache with the tiny routine's speech in it (as after a first run)."""
-    from voiceguide.library import load_routine
-    from voiceguide.render import RenderOptions, narrate_and_plan
-    from voiceguide.voices import Narrator
-    routine = load_routine(str(tiny_file))
-    with cache_dir_set(speech_cache), Narrator(engine=routine.meta.engine, voice=routine.meta.voice,
-                                               cache=speech_cache, pronounce=routine.meta.pronounce) as narrator:
-        narrate_and_plan(routine, RenderOptions(), narrator)
+    from voiceguide import api
+    from voiceguide.session import Resources, prepare
+    routine = api.load(str(tiny_file))
+    with cache_dir_set(speech_cache), prepare(routine, api.settings(routine), Resources(speech_cache)):
+        pass
     return speech_cache
 
 

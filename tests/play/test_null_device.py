@@ -9,7 +9,7 @@ import pytest
 from voiceguide.play.commands import Command
 from voiceguide.play.device import MiniaudioSink, list_devices
 from voiceguide.play.session import PlayOptions, Session
-from voiceguide.render import RenderOptions
+from voiceguide.session import Resources
 from support.player import TimedKeys
 
 
@@ -21,7 +21,7 @@ def test_null_backend_is_listed():
 def test_plays_through_the_null_device_without_a_gap(warm_cache, tiny):
     keys = TimedKeys([(1.0, Command.PAUSE), (2.0, Command.PAUSE), (2.5, Command.LOUDER),
                       (3.0, Command.SKIP)])
-    with Session(tiny, PlayOptions(RenderOptions(cache=str(warm_cache)), backend="null")) as session:
+    with Session(tiny, PlayOptions(resources=Resources(warm_cache), backend="null")) as session:
         sink = session.open()
         assert isinstance(sink, MiniaudioSink) and sink.backend == "Null"
         session.prepare()

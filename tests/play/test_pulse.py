@@ -15,7 +15,7 @@ from voiceguide.play.commands import Command
 from voiceguide.play.controller import Controller
 from voiceguide.play.cues import Cues
 from voiceguide.play.session import PlayOptions, Session, estimate_gain
-from voiceguide.render import RenderOptions
+from voiceguide.session import Resources
 from support.player import TimedKeys
 from support.pulse import Recorder, pulse_missing, pulse_null_sink
 
@@ -70,7 +70,7 @@ def test_what_the_sink_plays_is_the_session_and_a_pause_is_silence(pulse, monkey
     # device that runs ahead in big blocks; real outputs do not).
     keys = [(0.9, Command.PAUSE), (2.9, Command.PAUSE), (4.2, Command.QUIT)]
     try:
-        with Session(tiny, PlayOptions(RenderOptions(cache=str(warm_cache)), backend="pulseaudio")) as session:
+        with Session(tiny, PlayOptions(resources=Resources(warm_cache), backend="pulseaudio")) as session:
             sink = session.open()
             assert sink.backend == "PulseAudio" and sink.sample_rate == RATE
             session.prepare()

@@ -17,7 +17,8 @@ from voiceguide.play.session import PlayOptions, Session
 from support.player import FakeClock, FakeSink, ScriptedKeys
 from voiceguide.cachedir import cache_dir
 from voiceguide.play.warm import StartCache
-from voiceguide.render import RenderOptions
+from voiceguide import api
+from voiceguide.session import Resources
 from voiceguide.sound.loudness import integrated_loudness
 
 RATE = 24000
@@ -26,8 +27,8 @@ RATE = 24000
 def session_run(routine, script=(), rate=RATE, cache=True, **render):
     sink = FakeSink(rate, period=int(0.03 * rate))
     clock = FakeClock(sink)
-    render.setdefault("cache", str(cache_dir()))       # this test is the face that finds the store
-    with Session(routine, PlayOptions(RenderOptions(**render))) as session:
+    store = cache_dir()                                # this test is the face that finds the store
+    with Session(routine, PlayOptions(api.settings(routine, **render), Resources(store))) as session:
         session.open(sink)
         session.prepare(start_cache=StartCache(cache_dir()) if cache else False)
         try:
@@ -69,7 +70,7 @@ def test_start_cache_serves_the_second_start(cache_env, tiny):
     assert list(cache.path.glob("*/*.vgc"))            # chimes and their levels were stored
     assert list((cache_env / "clips").glob("*/*.vgc"))  # and the prepared clips (clip store)
     sink = FakeSink(RATE, period=720)
-    with Session(tiny, PlayOptions(RenderOptions(cache=str(cache_env)))) as session:
+    with Session(tiny, PlayOptions(resources=Resources(cache_env))) as session:
         session.open(sink)
         session.prepare(start_cache=cache)
         assert cache.hits >= 2 and cache.misses == 0       # the chime set, the hold chime's level
@@ -88,9 +89,10 @@ def test_a_warm_start_does_not_import_scipy(cache_env, tiny_file):
         import sys
         from voiceguide import load_routine
         from voiceguide.play.session import PlayOptions, Session
-        from voiceguide.render import RenderOptions
+        from pathlib import Path
+        from voiceguide.session import Resources
         from support.player import FakeSink
-        with Session(load_routine({str(tiny_file)!r}), PlayOptions(RenderOptions(cache={str(cache_env)!r}))) as session:
+        with Session(load_routine({str(tiny_file)!r}), PlayOptions(resources=Resources(Path({str(cache_env)!r})))) as session:
             session.open(FakeSink({RATE}))
             session.prepare()
             first = session.stream.read({RATE})
@@ -99,7 +101,8 @@ def test_a_warm_start_does_not_import_scipy(cache_env, tiny_file):
     """)
     tests = str(Path(__file__).resolve().parent.parent)           # where `support` lives
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [tests, os.environ.get("PYTHONPATH")]))}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["False", "False"], out.stdout + out.stderr
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from voiceguide.render import RenderOptions, render
+from voiceguide.api import render
 from voiceguide.script.parse import parse_routine
 from voiceguide.voices.narrator import Narrator
 from conftest import routine_text
@@ -30,7 +30,7 @@ def routine(tmp_path_factory):
 
 def _render(routine, folder: Path, cache: Path, jobs: int, warnings: list[str]) -> bytes:
     out = folder / f"j{jobs}-{cache.name}.wav"
-    render(routine, out, RenderOptions(engine="piper", cache=str(cache), jobs=jobs), on_warning=warnings.append)
+    render(routine, out, engine="piper", cache_dir=cache, jobs=jobs, on_warning=warnings.append)
     return out.read_bytes()
 
 

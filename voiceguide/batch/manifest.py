@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from ..errors import VoiceguideError
-from ..export.encode import ALIASES as FORMAT_ALIASES, FORMATS
 from ..library import SUFFIX, builtin_names
 from ..script.parse import Problem
+from ..settings import FORMAT_ALIASES, FORMATS
 from .lines import key_lines, syntax_problem
 from .model import Item, ManifestError, Where
 from .options import OPTIONS, VARIANT_KEYS

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Mapping
 
 from ..errors import VoiceguideError
-from ..render import RenderOptions
 from ..script.parse import Problem
+from ..settings import Settings
 
 
 class ManifestError(VoiceguideError):
@@ -34,9 +35,11 @@ class Item:
 
     name: str                      # the output's file name, e.g. "bedtime-speed0.8.mp3"
     routine: str                   # a built-in name or an absolute path
-    options: RenderOptions
+    options: Mapping[str, Any]     # the settings this item sets (checked), under the routine's own
     where: Where
     output: Path | None = None
     digest: str = ""               # content hash of routine + options + versions (resume)
     error: str = ""                # found before rendering (the routine does not parse)
     expected: float = 0.0          # planned seconds, to weigh the progress bar
+    settings: Settings | None = None   # resolved against the routine by plan_batch
+    store: str | None = None       # the disk store's folder, set by run_batch

@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from ..errors import VoiceguideError
-from ..library import builtin_text, load_routine, plan_routine
-from ..render import check_inputs
+from ..library import builtin_text, load_routine, plan_session
+from ..session import check
+from ..settings import resolve
 from ..script.model import Routine
 from ..script.parse import Problem
 from .manifest import discover, load_manifest
@@ -52,12 +53,10 @@ def _complete(item: Item, outdir: Path, routines: dict[str, Routine | BaseExcept
     routine = routines[item.routine]
     if isinstance(routine, BaseException):
         return dataclasses.replace(item, error=one_line(routine))
-    options = item.options
     try:
-        inputs = check_inputs(routine, options)          # limits, and sound files that decode
-        speed = routine.meta.speed if options.speed is None else options.speed
-        expected = plan_routine(routine, speed=speed, length=options.length, sleep=options.sleep,
-                                limits=options.limits).total
+        settings = resolve(item.options, routine.meta.settings)
+        inputs = check(routine, settings).inputs        # limits, and sound files that decode
+        expected = plan_session(routine, settings).total
         text = _routine_text(item.routine)
     except (VoiceguideError, OSError) as exc:
         message = one_line(exc)
@@ -65,7 +64,7 @@ def _complete(item: Item, outdir: Path, routines: dict[str, Routine | BaseExcept
             message = f"{item.where}: {message}"
         return dataclasses.replace(item, error=message)
     sounds = [p for p in inputs if p.resolve() != Path(routine.source).resolve()]   # ambient, chime files
-    return dataclasses.replace(item, digest=item_digest(text, options, sounds), expected=expected)
+    return dataclasses.replace(item, digest=item_digest(text, settings, sounds), expected=expected, settings=settings)
 
 
 def check_duplicates(items: list[Item]) -> None:

@@ -64,7 +64,7 @@ def run_batch(batch: Batch, jobs: int = 1, scheduler: str | None = None, force: 
             on_result(results[index])
     items = [batch.items[i] for i in todo]
     folder = os.fspath(cache) if cache else None
-    items = [dataclasses.replace(i, options=dataclasses.replace(i.options, cache=folder)) for i in items]
+    items = [dataclasses.replace(i, store=folder) for i in items]
     tracker = _Tracker([max(1.0, item.expected) for item in items], progress)
     if scheduler:
         runner = run_dask(items, scheduler, tracker)

@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..export.atomic import atomic_output
-from ..render import RenderOptions
+from ..settings import Settings
 
 STATE_NAME = ".voiceguide-batch.json"
 # Options that do not change the audio (or are decided per machine).
-NOT_HASHED = ("force", "cache", "jobs", "transcripts", "timeline_path", "picture", "max_session")
+NOT_HASHED = ("max_session",)
 
 
 @lru_cache(maxsize=1)
@@ -37,12 +37,11 @@ def _file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def item_digest(routine_text: bytes, options: RenderOptions, sound_files: Sequence[Path] = ()) -> str:
+def item_digest(routine_text: bytes, settings: Settings, sound_files: Sequence[Path] = ()) -> str:
     """The content hash of one output: equal hashes mean the same audio would be rendered.
     `sound_files` are the ambient and chime files it uses, if any."""
     from .. import __version__
-    fields = {k: (str(v) if isinstance(v, Path) else v)
-              for k, v in dataclasses.asdict(options).items() if k not in NOT_HASHED}
+    fields = {k: v for k, v in settings.to_json().items() if k not in NOT_HASHED}
     record: dict[str, Any] = {
         "routine": hashlib.sha256(routine_text).hexdigest(),
         "options": fields,

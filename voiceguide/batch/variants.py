@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 from typing import Any, Mapping
 
-from ..render import RenderOptions
 from ..script.durations import format_duration
 from ..sound.beds import BEDS
 from .model import Item, Where
@@ -52,7 +51,6 @@ def expand(routine: str, name: str, values: Mapping[str, Any], where: Where, bas
             chosen["voice"] = _local_path(voice, base)
         fields = {k: v for k, v in chosen.items() if k in OPTIONS}
         fields["format"] = fmt
-        fields["sleep"] = fields.get("sleep") or 0.0
         label = "-".join([name, *(_label(k, v) for k, v in zip(listed, combo))])
-        items.append(Item(f"{label}.{fmt}", routine, RenderOptions(**fields), where))
+        items.append(Item(f"{label}.{fmt}", routine, fields, where))
     return items

@@ -2,15 +2,16 @@
 turn any failure into a result, so one bad item never stops the others."""
 from __future__ import annotations
 
-import dataclasses
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable, Literal
 
 from ..errors import VoiceguideError
 from ..library import load_routine
 from ..progress import STAGE_OFFSET, STAGE_WEIGHT
-from ..render import render
+from ..render import Outputs, render
+from ..session import Resources
 from .model import Item
 from .plan import one_line
 
@@ -43,8 +44,10 @@ def render_item(item: Item, speech_jobs: int | None = None,
             progress(min(1.0, STAGE_OFFSET.get(name, 0.0) + STAGE_WEIGHT.get(name, 0.0) * part))
 
     try:
-        options = dataclasses.replace(item.options, force=True, jobs=speech_jobs)
-        result = render(load_routine(item.routine, options.limits), item.output, options, progress=stage)
+        settings = item.settings
+        assert settings is not None and item.output is not None, "plan_batch completes every item"
+        result = render(load_routine(item.routine, settings.limits), item.output, settings, Outputs(force=True),
+                        Resources(Path(item.store) if item.store else None, speech_jobs), progress=stage)
     except Exception as exc:  # every failure is this item's result, not the batch's end
         message = one_line(exc)
         if not isinstance(exc, (VoiceguideError, OSError, ValueError)):

@@ -18,9 +18,10 @@ from __future__ import annotations
 import contextlib
 import os
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from .. import tempfiles
+from ..errors import Named, VoiceguideError
 
 OUTPUT_TEMPS = tempfiles.pattern(r"\..+?", r"\.part(?:\.[^.]*)?")
 """Names of the temporary files of outputs (and of their ffmpeg metadata)."""
@@ -31,7 +32,12 @@ class OutputExistsError(FileExistsError):
 
     def __init__(self, path: Path):
         self.path = path
-        super().__init__(f"{path} already exists (use --force to overwrite it)")
+        self.parts = (f"{path} already exists (use ", Named("force"), " to overwrite it)")
+        super().__init__(self.spelled(lambda name: name))
+
+    def spelled(self, spell: Callable[[str], str]) -> str:
+        """The message with `force` spelled as a face says it (the CLI: --force)."""
+        return "".join(spell(p.setting) if isinstance(p, Named) else p for p in self.parts)
 
 
 class OutputWriteError(OSError):
@@ -65,6 +71,8 @@ def check_writable(path: str | os.PathLike, force: bool = False) -> Path:
     path = Path(path)
     if path.is_dir():
         raise IsADirectoryError(f"{path} is a directory")
+    if path.exists() and not path.is_file():      # even with force, /dev/null stays a device
+        raise VoiceguideError(f"{path}: is not a regular file (a device, FIFO or socket); choose a file name")
     if path.exists() and not force:
         raise OutputExistsError(path)
     parent = path.parent if str(path.parent) else Path(".")

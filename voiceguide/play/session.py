@@ -11,13 +11,13 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Callable
 
-from ..render import MEMORY_LIMIT, Progress, RenderOptions, build_mix, check_inputs, narrate_and_plan
 from ..script.model import Routine
+from ..session import Prepared, Progress, Resources, prepare
+from ..settings import Settings, resolve
 from ..sound.mix import Mix
-from ..voices import Narrator
 from .clock import Clock, SystemClock
 from .commands import Command
 from .controller import QUIT_FADE, Controller
@@ -63,7 +63,8 @@ def estimate_gain(mix: Mix, target_lufs: float) -> float:
 
 @dataclass(frozen=True)
 class PlayOptions:
-    render: RenderOptions = field(default_factory=RenderOptions)   # loudness is the target
+    settings: Settings | None = None  # None: the routine's own (loudness is the target)
+    resources: Resources = field(default_factory=Resources)
     device: str | None = None        # part of a device name; None: the default output
     backend: str | None = None       # None: VOICEGUIDE_AUDIO_BACKEND, else every real one
 
@@ -87,7 +88,7 @@ class Session:
         self.sink: Sink | None = None
         self.stream: Stream | None = None
         self.controller: Controller | None = None
-        self._narrator: Narrator | None = None
+        self.prepared: Prepared | None = None
         self.cpu: list[tuple[float, float]] = []
         self._stop_warm = threading.Event()
         self._warmer: threading.Thread | None = None
@@ -107,21 +108,18 @@ class Session:
         """Narrate, plan and mix at the output's rate; render the first audio. The start-up
         cache (warm.py) is used unless `start_cache` is False or the options say no cache."""
         assert self.sink is not None, "open() first"
-        o = replace(self.options.render, sample_rate=self.sink.sample_rate, mono=self.sink.channels == 1)
-        meta = self.routine.meta
-        check_inputs(self.routine, o)      # limits and sound files, before any synthesis
-        self._narrator = Narrator(engine=o.engine or meta.engine, voice=o.voice or meta.voice, cache=o.cache or None,
-                                  pronounce=meta.pronounce, jobs=o.jobs, on_warning=self._warn,
-                                  memory_limit=MEMORY_LIMIT)
-        timeline = narrate_and_plan(self.routine, o, self._narrator, self.progress)
+        settings = self.options.settings or resolve({}, self.routine.meta.settings)
+        resources = self.options.resources
+        self.prepared = prepare(self.routine, settings, resources, progress=self.progress, on_warning=self._warn)
         if start_cache is True:
-            start_cache = StartCache(o.cache) if o.cache else None
+            start_cache = StartCache(resources.store) if resources.store is not None else None
         self.live = LiveParts(start_cache or None)
-        mix = build_mix(self.routine, timeline, self._narrator, o, self.live.parts)
+        options = self.prepared.mix_options(resources, sample_rate=self.sink.sample_rate, channels=self.sink.channels)
+        mix = self.prepared.mix(options, self.live.parts)
         tape = BedTape(mix.sample_rate, mix.channels, int(TAPE_SECONDS * mix.sample_rate))
         cues = Cues.make(mix.sample_rate, mix.options.speech_lufs,
                          mix.chimes.soft.samples if mix.chimes.soft is not None else None)
-        self.controller = Controller(mix, gain_db=estimate_gain(mix, o.loudness), tape=tape, cues=cues)
+        self.controller = Controller(mix, gain_db=estimate_gain(mix, settings.loudness), tape=tape, cues=cues)
         self.stream = Stream(self.controller, latency=self.sink.latency)
         self.stream.pump(PREFILL)          # a moment of audio, so the device starts with something
         return self.controller
@@ -218,9 +216,9 @@ class Session:
             self.stream.stop()
         if self._warmer is not None and self._warmer.ident is not None:
             self._warmer.join(timeout=5.0)
-        if self._narrator is not None:
-            self._narrator.close()
-            self._narrator = None
+        if self.prepared is not None:
+            self.prepared.close()
+            self.prepared = None
 
     def __enter__(self) -> "Session":
         return self

@@ -1,0 +1,109 @@
+"""Click options derived from the settings schema, and the CLI's own option types.
+
+Each setting a command offers becomes `--flag` with its type, range and help taken from
+`voiceguide.settings`; a command receives them as keyword arguments and hands
+`given(kwargs)` to the library, which resolves them once against the routine.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping
+
+import click
+
+from .. import settings
+from ..script.durations import DurationError, format_duration, parse_duration
+
+HIDDEN_DEFAULT = "the routine's"
+
+
+class SettingType(click.ParamType):
+    """A setting's value from the command line, checked by the schema's own check."""
+
+    def __init__(self, name: str, spec: settings.Spec):
+        self.setting, self.spec = name, spec
+        self.name = spec.metavar.lower() or spec.kind
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if self.spec.kind == "integer" and isinstance(value, str):
+            try:
+                value = int(value)
+            except ValueError:
+                self.fail(f"must be a whole number from {self.spec.describe_range()}", param, ctx)
+        try:
+            return settings.check_value(self.spec, value, self.setting)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+class DurationType(click.ParamType):
+    """A duration like 12m or 90s, longer than zero (for options outside the schema)."""
+
+    name = "duration"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        if isinstance(value, (int, float)):
+            return float(value)
+        try:
+            seconds = parse_duration(value)
+        except DurationError as exc:
+            self.fail(str(exc), param, ctx)
+        if seconds <= 0:
+            self.fail("must be longer than zero", param, ctx)
+        return seconds
+
+
+def _default_text(name: str, spec: settings.Spec) -> str:
+    default = settings.DEFAULTS[name]
+    if spec.kind == "flag" or (default is None and not spec.front_matter):
+        return ""
+    if default is None:
+        shown = "the routine's"
+    elif spec.kind == "duration":
+        shown = format_duration(default) if default else "none"
+    elif isinstance(default, float):
+        shown = f"{default:g}" + (f" {spec.unit}" if spec.unit not in ("", "x") else "")
+    else:
+        shown = str(default)
+    if spec.front_matter and default is not None:
+        shown = f"the routine's, else {shown}"
+    return f"default: {shown}"
+
+
+def help_text(name: str, spec: settings.Spec) -> str:
+    """The help shown for a setting: its sentence, its range and its default."""
+    extra = [part for part in (spec.describe_range() if spec.kind in ("number", "integer") else "",
+                               _default_text(name, spec)) if part]
+    if not extra:
+        return spec.help
+    return f"{spec.help.rstrip('.')} ({'; '.join(extra)})."
+
+
+def setting_options(face: str, *, skip: tuple[str, ...] = ()) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Add a `--flag` for every setting `face` offers (in table order), except `skip`."""
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        for name, spec in reversed(list(settings.offered(face))):
+            if name in skip:
+                continue
+            if spec.kind == "flag":
+                option = click.option(settings.cli_flag(name), name, is_flag=True, default=None,
+                                      help=help_text(name, spec))
+            else:
+                metavar = spec.metavar or ("[" + "|".join(spec.choices) + "]" if spec.kind == "choice" else None)
+                option = click.option(settings.cli_flag(name), name, type=SettingType(name, spec), default=None,
+                                      metavar=metavar, help=help_text(name, spec))
+            func = option(func)
+        return func
+
+    return decorate
+
+
+def given(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings among a command's keyword arguments that were given on the command line."""
+    return {name: value for name, value in values.items()
+            if name in settings.SCHEMA and value is not None and value is not False}
+
+
+def split(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(settings given, the command's other arguments)."""
+    return given(values), {k: v for k, v in values.items() if k not in settings.SCHEMA}
