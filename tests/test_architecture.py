@@ -6,23 +6,40 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "voiceguide"
 
-# layer -> modules it must never import (relative to voiceguide)
+FACES = ["cli", "batch", "cachedir"]     # the faces, and the one place they find the store folder
+STEPS = ["script", "timeline", "voices", "sound", "export"]
+LIBRARY = ["api", "session", "render", "play", "library"]
+
+# layer -> modules it must never import (relative to voiceguide). Arrows point down:
+# faces -> library -> steps -> support (settings, store, errors, limits, tempfiles).
 FORBIDDEN = {
-    "script": ["cli", "voices", "sound", "export", "play", "render", "timeline", "batch"],
-    "voices": ["cli", "sound", "export", "play", "render", "batch"],
-    "sound": ["cli", "voices", "export", "play", "render", "batch"],
-    "export": ["cli", "voices", "play", "render", "batch"],
-    "timeline.py": ["cli", "voices", "sound", "export", "play", "render", "batch"],
-    "render.py": ["cli", "play", "batch"],
+    "script": [*FACES, *LIBRARY, "timeline", "voices", "sound", "export", "store"],
+    "voices": [*FACES, *LIBRARY, "sound", "export"],
+    "sound": [*FACES, *LIBRARY, "voices", "export"],
+    "export": [*FACES, *LIBRARY, "voices"],
+    "timeline.py": [*FACES, *LIBRARY, "voices", "sound", "export"],
+    "library.py": [*FACES, "api", "session", "render", "play", "voices", "sound", "export"],
+    "session.py": [*FACES, "api", "render", "play"],
+    "inputs.py": [*FACES, *LIBRARY, "voices"],
+    "render.py": [*FACES, "api", "play"],
+    "play": [*FACES, "api", "render"],
+    "api.py": FACES,
+    "lengths.py": [*FACES, "api", "session", "render", "play"],
     "batch": ["cli", "play"],
-    "limits.py": ["cli", "voices", "sound", "export", "play", "render", "batch"],
-    "tempfiles.py": ["cli", "script", "timeline", "voices", "sound", "export", "play", "render", "batch"],
+    "settings.py": [*FACES, *LIBRARY, *STEPS[1:], "script.parse", "script.front", "script.model", "store"],
+    "limits.py": [*FACES, *LIBRARY, *STEPS[1:], "settings", "store"],
+    "store.py": [*FACES, *LIBRARY, *STEPS, "settings", "limits"],
+    "tempfiles.py": [*FACES, *LIBRARY, *STEPS, "settings", "store"],
+    "errors.py": [*FACES, *LIBRARY, *STEPS, "settings", "store", "limits", "tempfiles"],
 }
 
 
 def imported_modules(path: Path) -> set[str]:
     """Absolute names (voiceguide.x.y) this file imports."""
     tree = ast.parse(path.read_text())
+    for node in ast.walk(tree):      # imports for annotations only are not dependencies
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            node.body = []
     parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
     names = set()
     for node in ast.walk(tree):
@@ -49,3 +66,29 @@ def test_layer_does_not_import_upwards(layer):
             for banned in FORBIDDEN[layer]:
                 assert not (module == f"voiceguide.{banned}" or module.startswith(f"voiceguide.{banned}.")), \
                     f"{file.relative_to(PACKAGE)} imports {module}"
+
+
+def test_only_the_faces_read_the_cache_folder_from_the_environment():
+    """The library is handed its store folder; VOICEGUIDE_CACHE_DIR is read in cachedir.py alone,
+    and only the faces import that."""
+    for file in sorted(PACKAGE.rglob("*.py")):
+        relative = file.relative_to(PACKAGE)
+        if relative.name == "cachedir.py":
+            continue
+        if "VOICEGUIDE_CACHE_DIR" in file.read_text():
+            assert relative.parts[0] == "cli", f"{relative} reads VOICEGUIDE_CACHE_DIR"
+        if relative.parts[0] not in ("cli", "batch"):
+            assert not any(m == "voiceguide.cachedir" for m in imported_modules(file)), f"{relative} finds the store"
+
+
+def test_nothing_below_the_faces_imports_click():
+    for file in sorted(PACKAGE.rglob("*.py")):
+        relative = file.relative_to(PACKAGE)
+        if relative.parts[0] != "cli":
+            assert not any(m == "click" or m.startswith("click.") for m in imported_modules(file)), relative
+
+
+def test_no_module_is_over_about_400_lines():
+    long = {str(f.relative_to(PACKAGE)): n for f in PACKAGE.rglob("*.py")
+            if (n := len(f.read_text().splitlines())) > 420}
+    assert not long, long

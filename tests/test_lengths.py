@@ -92,7 +92,7 @@ def test_list_marks_measured_and_estimated(rendered, cache, tmp_path):
 
 
 def test_looking_starts_no_worker(tmp_path):
-    timer = length_timer(library.load_routine("desk-break"), cache=tmp_path)
+    timer = length_timer(library.load_routine("desk-break"), engine="auto", voice="default", cache=tmp_path)
     try:
         library.plan_routine(library.load_routine("desk-break"), timer=timer)
         assert timer.narrator is not None and timer.narrator.engine.workers_started == 0

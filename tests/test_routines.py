@@ -1,7 +1,8 @@
 """Every built-in routine validates, plans within its stated length, and says who it suits."""
 import pytest
 
-from voiceguide import builtin_names, load_routine, plan
+from voiceguide import builtin_names, load_routine
+from voiceguide.timeline import plan
 from voiceguide.script.model import Say
 
 # The lengths each routine promises (minutes), from the routine library's brief.

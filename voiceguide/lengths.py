@@ -90,15 +90,11 @@ def _narrator(routine: Routine, engine: str, voice: str, cache: str | os.PathLik
         return None
 
 
-def length_timer(routine: Routine, *, engine: str | None = None, voice: str | None = None,
+def length_timer(routine: Routine, *, engine: str, voice: str,
                  cache: str | os.PathLike[str] | None = None) -> LengthTimer:
-    """The timer for planning `routine` as it will be rendered with `engine` and `voice`
-    (default: its front matter), reading durations from the speech cache in folder `cache`."""
-    try:
-        name = canonical(engine or routine.meta.engine or "auto")    # "espeak" -> "pyttsx3"
-    except UnknownEngine:
-        name = "auto"
-    voice = voice or routine.meta.voice or "default"
+    """The timer for planning `routine` as it will be rendered with `engine` and `voice` (from
+    its resolved settings), reading durations from the speech cache in folder `cache`."""
+    name = canonical(engine)    # checked already by the settings; "espeak" -> "pyttsx3"
     narrator = _narrator(routine, name, voice, cache)
     if narrator is None:
         spoken_by = "" if name == "auto" else name

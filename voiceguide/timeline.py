@@ -11,6 +11,7 @@ from typing import Callable, Literal
 
 from .errors import VoiceguideError
 from .script.durations import format_duration
+from .settings import resolve
 from .script.model import Breathe, Chime, Hold, Pause, Routine, Say, Step
 from .script.sentences import split_sentences
 
@@ -209,11 +210,13 @@ def plan(
     timer: SpeechTimer = estimate_speech,
     fit: bool = True,
 ) -> Timeline:
-    """Lay the routine out in time. `speed`/`length` override the front matter. `fit=False`
-    skips fitting a length: what to say is known before synthesis, but whether a length can
-    be met only once the real sentence durations are (estimates may be off either way)."""
-    speed = routine.meta.speed if speed is None else speed
-    length = routine.meta.length if length is None else length
+    """Lay the routine out in time. `speed`/`length` not given: the front matter's, else the
+    default (resolved as every setting is, by `settings.resolve`). `fit=False` skips fitting a
+    length: what to say is known before synthesis, but whether a length can be met only once
+    the real sentence durations are (estimates may be off either way)."""
+    if speed is None or length is None:
+        chosen = resolve({"speed": speed, "length": length}, routine.meta.settings)
+        speed, length = chosen.speed, chosen.length
     builder = _Builder(speed, timer)
     builder.drafts.append(_Draft("pause", LEAD_IN, 0, flexible=True))
     previous: Step | None = None

@@ -110,7 +110,7 @@ def test_existing_output_is_refused_before_any_rendering(tmp_path):
         started.append(True)
         yield np.zeros((10, 2), np.float32)
 
-    with pytest.raises(OutputExistsError, match="--force"):
+    with pytest.raises(OutputExistsError, match=r"already exists \(use force to overwrite it\)"):
         encode(blocks(), path, sample_rate=44100, channels=2)
     assert not started and path.read_bytes() == b"precious"
 

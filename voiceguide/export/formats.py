@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..settings import FORMAT_ALIASES
 from ..sound.ffmpeg import encoders
 
 
@@ -45,7 +46,7 @@ FORMATS: dict[str, Format] = {
     "m4b": Format("m4b", "aac", "ipod", "f32le", "-b:a", "128k",
                   description="AAC audiobook (m4b) with chapters; quality = bitrate"),
 }
-ALIASES = {"oga": "ogg", "vorbis": "ogg", "aac": "m4a", "mp4": "m4a", "wave": "wav"}
+ALIASES = FORMAT_ALIASES   # names and aliases are the settings schema's (its `format` setting)
 
 
 def resolve_format(path: str | Path, fmt: str | None = None) -> Format:

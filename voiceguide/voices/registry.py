@@ -11,13 +11,14 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..errors import VoiceguideError
+from ..settings import ENGINE_ALIASES, ENGINES
 from .base import Engine, EngineUnavailable, VoiceInfo, VoiceNotFound
 from .piper_engine import PiperEngine
 from .pyttsx3_engine import Pyttsx3Engine
 
 PREFERENCE = ("piper", "pyttsx3")
 FACTORIES: dict[str, Callable[..., Engine]] = {"piper": PiperEngine, "pyttsx3": Pyttsx3Engine}
-ALIASES = {"espeak": "pyttsx3", "system": "pyttsx3", "neural": "piper"}
+ALIASES = ENGINE_ALIASES
 
 
 class UnknownEngine(VoiceguideError, ValueError):
@@ -26,7 +27,7 @@ class UnknownEngine(VoiceguideError, ValueError):
 
 def engine_names() -> list[str]:
     """Accepted values for `--engine` (besides aliases)."""
-    return ["auto", *PREFERENCE]
+    return list(ENGINES)
 
 
 def canonical(name: str) -> str:
