@@ -124,7 +124,7 @@ def test_cache_info_and_clear_cover_speech_clips_and_play_starts(run, private_ca
     from voiceguide.sound.clips import ClipStore
 
     store = ClipStore(private_cache)
-    from voiceguide.play.warm import StartCache
+    from voiceguide.live.warm import StartCache
 
     store.put(store.key(np.ones(100, np.float32), 22050, 44100, -20.0), np.zeros(10, np.float32))
     StartCache(private_cache).put(StartCache.key("start"), head=np.zeros(10, np.float32))
@@ -139,7 +139,7 @@ def test_cache_info_and_clear_cover_speech_clips_and_play_starts(run, private_ca
 
 @pytest.mark.parametrize("writes_audio", [False, True])
 def test_a_cancelled_render_says_whether_the_audio_was_written(run, tmp_path, monkeypatch, writes_audio):
-    import voiceguide.render
+    import voiceguide.to_file
 
     out = tmp_path / "out.mp3"
 
@@ -148,7 +148,7 @@ def test_a_cancelled_render_says_whether_the_audio_was_written(run, tmp_path, mo
             output.write_bytes(b"audio")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(voiceguide.render, "render", cancelled)
+    monkeypatch.setattr(voiceguide.to_file, "render", cancelled)
     result = run("render", "desk-break", "-o", str(out), "--transcript", "vtt")
     assert result.exit_code == 130
     said = result.output.strip()

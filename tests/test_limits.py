@@ -290,7 +290,7 @@ def test_missing_output_folder_is_one_line(tmp_path):
     path = write(tmp_path / "r.routine.md", "Hello.\n", 'title = "T"\nambient = "none"')
     result = cli("render", str(path), "-o", str(tmp_path / "no" / "x.wav"))
     assert result.exit_code == 2
-    assert result.stderr == f"{tmp_path / 'no' / 'x.wav'}: cannot write: output directory {tmp_path / 'no'} does not exist\n"
+    assert result.stderr == f"{tmp_path / 'no' / 'x.wav'}: cannot write: its folder {tmp_path / 'no'} does not exist\n"
 
 
 def test_a_length_is_only_fitted_once_the_real_durations_are_known(tmp_path):

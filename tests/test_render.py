@@ -157,7 +157,7 @@ def test_existing_output_is_kept_without_force(routine, tmp_path):
 
 
 def test_failed_render_leaves_nothing(routine, tmp_path, monkeypatch):
-    import voiceguide.render as render_module
+    import voiceguide.to_file as render_module
 
     def broken_blocks(self, *args, **kwargs):
         yield np.zeros((4096, 2), np.float32)
@@ -195,7 +195,7 @@ def test_cli_render_errors_are_clean(routine, tmp_path, args, message):
 
 
 def test_png_shows_timeline_and_waveform(routine, tmp_path, cache_env):
-    from voiceguide.render import Envelope
+    from voiceguide.to_file import Envelope
 
     out = tmp_path / "s.wav"
     picture = tmp_path / "s.png"

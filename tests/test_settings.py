@@ -27,7 +27,7 @@ def test_each_command_offers_exactly_its_faces_settings_with_the_schemas_help(fa
     for name, spec in offered.items():
         option = options[name]
         assert option.opts == [settings.cli_flag(name)]
-        assert option.help.startswith(spec.help.rstrip(".")), name
+        assert option.help.startswith(spec.help_for(face).rstrip(".")), name
         if spec.kind in ("number", "integer"):
             assert spec.describe_range() in option.help
     schema_options = {name for name in options if name in settings.SCHEMA}

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from voiceguide import store as store_module
-from voiceguide.play.warm import StartCache
+from voiceguide.live.warm import StartCache
 from voiceguide.sound.clips import ClipStore
 from voiceguide.store import CLIPS, HEADER_SIZE, SPEECH, STARTS, Store, clear_all, usage
 from voiceguide.voices import Request, Speech, SpeechCache

@@ -15,15 +15,16 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from .library import load_routine, plan_session
+from .library import load_routine
 from .limits import Limits
 from .script.model import Routine
 from .settings import Settings, check, resolve
 from .timeline import Timeline
 
 if TYPE_CHECKING:       # the heavy parts load only when a session is rendered or played
-    from .play.session import PlayResult
-    from .render import RenderResult
+    from .lengths import SessionLength
+    from .live.session import PlayResult
+    from .to_file import RenderResult
     from .session import Progress
 
 Warn = Callable[[str], None]
@@ -48,11 +49,22 @@ def _routine(routine: Routine | str | os.PathLike[str], options: dict[str, Any])
     return load(routine, max_session=options.get("max_session"))
 
 
-def plan(routine: Routine | str | os.PathLike[str], **options: Any) -> Timeline:
-    """How the session will be timed, before any audio exists (narration estimated from the
-    text with the voice's calibrated pace)."""
+def length(routine: Routine | str | os.PathLike[str], *, cache_dir: str | os.PathLike[str] | None = None,
+           **options: Any) -> "SessionLength":
+    """How long the render will be, and its plan: measured when every sentence is in the store
+    at `cache_dir` (rendered or played before), else estimated from the voice's calibrated
+    pace (within about 1 % on the built-ins). Never synthesizes."""
+    from .lengths import session_length
     routine = _routine(routine, options)
-    return plan_session(routine, settings(routine, **options))
+    return session_length(routine, settings(routine, **options), cache_dir)
+
+
+def plan(routine: Routine | str | os.PathLike[str], *, cache_dir: str | os.PathLike[str] | None = None,
+         **options: Any) -> Timeline:
+    """How the session will be timed, before any audio exists (see `length`)."""
+    timeline = length(routine, cache_dir=cache_dir, **options).timeline
+    assert timeline is not None
+    return timeline
 
 
 def render(routine: Routine | str | os.PathLike[str], output: str | os.PathLike[str], *,
@@ -64,7 +76,7 @@ def render(routine: Routine | str | os.PathLike[str], output: str | os.PathLike[
     `transcripts` ("vtt", "srt", "txt") are written beside it; `timeline` and `picture` name a
     JSON timeline and a PNG to write too. `cache_dir` keeps synthesized speech for next time
     (None: nothing is kept). The file appears whole or not at all."""
-    from .render import Outputs, render as render_file
+    from .to_file import Outputs, render as render_file
     from .session import Resources
     routine = _routine(routine, options)
     outputs = Outputs(tuple(transcripts), _path(timeline), _path(picture), force)
@@ -77,7 +89,7 @@ def play(routine: Routine | str | os.PathLike[str], *, device: str | None = None
          progress: "Progress | None" = None, on_warning: Warn | None = None, **options: Any) -> "PlayResult":
     """Play the session through the speakers now (or `device`, part of an output's name), to
     the end. Raises AudioUnavailable when there is no audio output."""
-    from .play.session import PlayOptions, play as play_session
+    from .live.session import PlayOptions, play as play_session
     from .session import Resources
     routine = _routine(routine, options)
     chosen = PlayOptions(settings(routine, **options), Resources(_path(cache_dir), jobs), device=device)
@@ -88,13 +100,14 @@ def _path(value: str | os.PathLike[str] | None) -> Path | None:
     return None if value is None else Path(value)
 
 
-def validate(routine: Routine | str | os.PathLike[str], **options: Any) -> Timeline:
+def validate(routine: Routine | str | os.PathLike[str], *, cache_dir: str | os.PathLike[str] | None = None,
+             **options: Any) -> Timeline:
     """Everything a render checks before any work: the routine parses, the session fits its
     limits (and a requested length), and its ambient and chime files decode. Returns the plan."""
     from . import inputs
     routine = _routine(routine, options)
     chosen = settings(routine, **options)
-    timeline = plan_session(routine, chosen)
+    timeline = plan(routine, cache_dir=cache_dir, **options)
     inputs.ambient(routine, chosen)
     inputs.chime(routine, chosen)
     return timeline

@@ -14,7 +14,7 @@ def cache_dir() -> Path:
     `$XDG_CACHE_HOME/voiceguide`, default `~/.cache/voiceguide`)."""
     override = os.environ.get("VOICEGUIDE_CACHE_DIR")
     if override:
-        return Path(override).expanduser()
+        return Path(override).expanduser().absolute()   # the same folder for every worker process
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("voiceguide"))

@@ -18,18 +18,27 @@ class Named:
     setting: str
 
 
-class SettingError(VoiceguideError, ValueError):
-    """A problem with a setting. The message is built from text and `Named` parts, so each face
-    spells the setting its own way: the CLI `--max-session`, a manifest or front matter
-    `max_session`, the studio its label. `str()` uses the plain name (the library's spelling)."""
+class Spelled:
+    """An error whose message is built from text and `Named` parts, so each face spells a
+    setting its own way: the CLI `--max-session`, a manifest or front matter `max_session`,
+    the studio its label. `str()` uses the plain name (the library's spelling)."""
 
-    def __init__(self, *parts: str | Named):
+    parts: tuple[str | Named, ...] = ()
+
+    def _spell_parts(self, parts: tuple[str | Named, ...]) -> str:
         self.parts = parts
-        self.settings = [p.setting for p in parts if isinstance(p, Named)]
-        super().__init__(self.spelled(lambda name: name))
+        return self.spelled(lambda name: name)
 
     def spelled(self, spell: Callable[[str], str]) -> str:
         return "".join(spell(p.setting) if isinstance(p, Named) else p for p in self.parts)
+
+
+class SettingError(Spelled, VoiceguideError, ValueError):
+    """A problem with a setting (see Spelled)."""
+
+    def __init__(self, *parts: str | Named):
+        self.settings = [p.setting for p in parts if isinstance(p, Named)]
+        super().__init__(self._spell_parts(parts))
 
 
 def spelled(exc: BaseException, spell: Callable[[str], str]) -> str:

@@ -43,6 +43,10 @@ class Spec:
     faces: tuple[str, ...] = ("render", "play", "batch")
     metavar: str = ""
     numbers_as_text: bool = False   # a text setting that also takes a number (quality = 4)
+    face_help: Mapping[str, str] = field(default_factory=dict)   # where a face needs it said otherwise
+
+    def help_for(self, face: str) -> str:
+        return self.face_help.get(face, self.help)
 
     def describe_range(self) -> str:
         if self.kind == "choice":
@@ -92,10 +96,11 @@ class Settings:
     bells: bool = setting(False, Spec("flag", "Ring a bell at the start and after the last words."))
     loudness: float = setting(-16.0, Spec(
         "number", "Integrated loudness target (true peak stays at or below -1 dBTP).",
-        unit="LUFS", lo=-40.0, hi=-6.0))
+        unit="LUFS", lo=-40.0, hi=-6.0,
+        face_help={"play": "Loudness, estimated from the voice's level so that playback starts at once."}))
     format: str | None = setting(None, Spec(
         "choice", "Audio format, if not the output's extension.", choices=FORMATS, aliases=FORMAT_ALIASES,
-        faces=("render", "batch")))
+        faces=("render", "batch"), face_help={"batch": "Format of items that set none (default mp3)."}))
     quality: str | None = setting(None, Spec(
         "text", "Encoder quality: MP3 VBR 0-9 (default 4) or a bitrate like 128k.", faces=("render", "batch"),
         numbers_as_text=True))
@@ -162,11 +167,7 @@ def _finite(value: float | int) -> bool:
 
 
 def _number(spec: Spec, value: Any, integer: bool) -> float | int:
-    if isinstance(value, str) and not integer:
-        try:
-            value = float(value)
-        except ValueError:
-            raise ValueError(f"must be a number from {spec.describe_range()}") from None
+    """A TOML or Python number (text is the CLI's to convert: "0.8" in a manifest is a mistake)."""
     kinds = (int,) if integer else (int, float)
     if isinstance(value, bool) or not isinstance(value, kinds) or not _finite(value):
         what = "a whole number" if integer else "a number"
@@ -282,7 +283,7 @@ def json_schema(face: str = "render") -> dict[str, Any]:
              "choice": "string", "flag": "boolean"}
     properties: dict[str, Any] = {}
     for name, spec in offered(face):
-        prop: dict[str, Any] = {"type": kinds[spec.kind], "description": spec.help, "default": DEFAULTS[name]}
+        prop: dict[str, Any] = {"type": kinds[spec.kind], "description": spec.help_for(face), "default": DEFAULTS[name]}
         if spec.kind in ("number", "integer"):
             prop.update(minimum=spec.lo, maximum=spec.hi)
         if spec.kind == "choice":

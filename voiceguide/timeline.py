@@ -37,6 +37,8 @@ BREATHE_IN_CUE = "Breathe in."
 BREATHE_OUT_CUE = "And out."
 
 CLAUSE_BREAKS = ",;:—–"
+FROM_ROUTINE = object()
+"""`plan(length=...)` left out: the routine's own (None would mean: its natural length)."""
 
 
 @dataclass(frozen=True)
@@ -206,17 +208,20 @@ def plan(
     routine: Routine,
     *,
     speed: float | None = None,
-    length: float | None = None,
+    length: float | None | object = FROM_ROUTINE,
     timer: SpeechTimer = estimate_speech,
     fit: bool = True,
 ) -> Timeline:
-    """Lay the routine out in time. `speed`/`length` not given: the front matter's, else the
-    default (resolved as every setting is, by `settings.resolve`). `fit=False` skips fitting a
+    """Lay the routine out in time at `speed`, fitted to `length` (None: its natural length).
+    Left out, each is the front matter's, else the default (resolved as every setting is, by
+    `settings.resolve`); a session's resolved settings pass both. `fit=False` skips fitting a
     length: what to say is known before synthesis, but whether a length can be met only once
     the real sentence durations are (estimates may be off either way)."""
-    if speed is None or length is None:
-        chosen = resolve({"speed": speed, "length": length}, routine.meta.settings)
-        speed, length = chosen.speed, chosen.length
+    if speed is None or length is FROM_ROUTINE:
+        chosen = resolve({}, routine.meta.settings)
+        speed = chosen.speed if speed is None else speed
+        length = chosen.length if length is FROM_ROUTINE else length
+    assert length is None or isinstance(length, (int, float))
     builder = _Builder(speed, timer)
     builder.drafts.append(_Draft("pause", LEAD_IN, 0, flexible=True))
     previous: Step | None = None

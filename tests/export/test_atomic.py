@@ -4,7 +4,7 @@ import stat
 import numpy as np
 import pytest
 
-from voiceguide.export.atomic import OutputExistsError, atomic_output, write_text
+from voiceguide.export.atomic import OutputExistsError, OutputWriteError, atomic_output, write_text
 from voiceguide.export.encode import encode
 
 
@@ -65,5 +65,5 @@ def test_output_gets_normal_permissions(tmp_path):
 
 
 def test_missing_directory_is_an_error(tmp_path):
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(OutputWriteError, match="its folder .* does not exist"):
         write_text(tmp_path / "nope" / "x.txt", "x")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from voiceguide.play.commands import Command
-from voiceguide.play.controller import Controller
-from voiceguide.play.cues import Cues
+from voiceguide.live.commands import Command
+from voiceguide.live.controller import Controller
+from voiceguide.live.cues import Cues
 from voiceguide.script.model import Breathe, Hold, Meta, Routine, Say, Section
 from voiceguide.sound.mix import mix
 from support.synthetic import SyntheticVoice

@@ -8,9 +8,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from voiceguide.play import controller as C
-from voiceguide.play.commands import Command
-from voiceguide.play.output import soft_ceiling
+from voiceguide.live import controller as C
+from voiceguide.live.commands import Command
+from voiceguide.live.output import soft_ceiling
 from support.synthetic import SyntheticVoice
 
 from .helpers import SR, controller, event, frames, rms_db, run, said

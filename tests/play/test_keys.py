@@ -10,10 +10,10 @@ import time
 
 import pytest
 
-from voiceguide.play.commands import Command
-from voiceguide.play.keys import Decoder, TerminalKeys
-from voiceguide.play.status import clock, format_status
-from voiceguide.play.controller import Now
+from voiceguide.live.commands import Command
+from voiceguide.live.keys import Decoder, TerminalKeys
+from voiceguide.live.status import clock, format_status
+from voiceguide.live.controller import Now
 
 try:
     import termios

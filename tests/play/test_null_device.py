@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from voiceguide.play.commands import Command
-from voiceguide.play.device import MiniaudioSink, list_devices
-from voiceguide.play.session import PlayOptions, Session
+from voiceguide.live.commands import Command
+from voiceguide.live.device import MiniaudioSink, list_devices
+from voiceguide.live.session import PlayOptions, Session
 from voiceguide.session import Resources
 from support.player import TimedKeys
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from voiceguide.play.program import LiveParts
-from voiceguide.play.warm import StartCache
+from voiceguide.live.program import LiveParts
+from voiceguide.live.warm import StartCache
 from voiceguide.sound.blocks import collect
 from voiceguide.sound.mix import Mix, MixOptions
 

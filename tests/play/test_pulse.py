@@ -11,10 +11,10 @@ import time
 import numpy as np
 import pytest
 
-from voiceguide.play.commands import Command
-from voiceguide.play.controller import Controller
-from voiceguide.play.cues import Cues
-from voiceguide.play.session import PlayOptions, Session, estimate_gain
+from voiceguide.live.commands import Command
+from voiceguide.live.controller import Controller
+from voiceguide.live.cues import Cues
+from voiceguide.live.session import PlayOptions, Session, estimate_gain
 from voiceguide.session import Resources
 from support.player import TimedKeys
 from support.pulse import Recorder, pulse_missing, pulse_null_sink

@@ -11,12 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voiceguide.play.commands import Command
-from voiceguide.play.controller import QUIT_FADE
-from voiceguide.play.session import PlayOptions, Session
+from voiceguide.live.commands import Command
+from voiceguide.live.controller import QUIT_FADE
+from voiceguide.live.session import PlayOptions, Session
 from support.player import FakeClock, FakeSink, ScriptedKeys
 from voiceguide.cachedir import cache_dir
-from voiceguide.play.warm import StartCache
+from voiceguide.live.warm import StartCache
 from voiceguide import api
 from voiceguide.session import Resources
 from voiceguide.sound.loudness import integrated_loudness
@@ -88,7 +88,7 @@ def test_a_warm_start_does_not_import_scipy(cache_env, tiny_file):
     code = textwrap.dedent(f"""
         import sys
         from voiceguide import load_routine
-        from voiceguide.play.session import PlayOptions, Session
+        from voiceguide.live.session import PlayOptions, Session
         from pathlib import Path
         from voiceguide.session import Resources
         from support.player import FakeSink

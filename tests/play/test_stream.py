@@ -11,9 +11,9 @@ import time
 import numpy as np
 import pytest
 
-from voiceguide.play.commands import Command
-from voiceguide.play.session import SWITCH_INTERVAL
-from voiceguide.play.stream import Stream
+from voiceguide.live.commands import Command
+from voiceguide.live.session import SWITCH_INTERVAL
+from voiceguide.live.stream import Stream
 from support.player import FakeClock, FakeSink
 from support.synthetic import SyntheticVoice
 

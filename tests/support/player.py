@@ -11,8 +11,8 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from voiceguide.play.commands import Command
-from voiceguide.play.device import Pull
+from voiceguide.live.commands import Command
+from voiceguide.live.device import Pull
 
 
 class FakeSink:

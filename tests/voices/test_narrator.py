@@ -115,7 +115,7 @@ def test_describe_lists_engines_voices_and_auto():
     by_name = {e.name: e for e in listing.engines}
     assert by_name["piper"].default_voice == "joe" and by_name["pyttsx3"].default_voice == "gmw/en-us"
     assert len(by_name["pyttsx3"].voices) > 50
-    text = format_listing(listing)
+    text = format_listing(listing, more=" (--all to list)")          # the CLI says how to see them
     assert "piper (auto): piper-tts" in text and "joe" in text and "[default]" in text
     assert "gmw/en-us" in text and "gmw/de" not in text and "other languages (--all to list)" in text
     assert "gmw/de" in format_listing(listing, all_languages=True)
@@ -140,7 +140,7 @@ def test_errors_are_voiceguide_errors_for_the_cli():
     for exc in (UnknownEngine("x"), EngineUnavailable("x"), VoiceNotFound("x")):
         assert isinstance(exc, VoiceguideError) and exc.exit_code == 2
     error = SynthesisError("Breathe in.", "every engine failed")
-    assert isinstance(error, VoiceguideError) and error.exit_code == 1
+    assert isinstance(error, VoiceguideError) and error.exit_code == 2
     assert str(error) == 'could not synthesize "Breathe in.": every engine failed'
 
 
@@ -159,8 +159,13 @@ def test_memory_limit_drops_old_sentences_and_reads_them_back_from_disk(piper, t
     assert not Path(spill).exists()                          # removed on close
 
 
-def test_without_a_cache_nothing_is_dropped(piper):
+def test_without_a_cache_the_memory_limit_holds_and_nothing_is_spoken_twice(piper):
+    """No disk cache (the library's default): sentences past the limit go to the private
+    spill folder, and come back as the very take that was planned, not a new synthesis."""
     with Narrator([piper], cache=False, jobs=1, memory_limit=1) as narrator:
-        narrator.speech("Rest your hands.")
+        first = narrator.speech("Rest your hands.")
         narrator.speech("Feel the warmth.")
-        assert len(narrator._memo) == 2
+        assert len(narrator._memo) == 1 and narrator._spill_dir is not None
+        again = narrator.speech("Rest your hands.")
+        assert np.array_equal(again.samples, first.samples)
+        assert narrator.stats.synthesized == 2

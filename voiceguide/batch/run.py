@@ -8,7 +8,7 @@ import os
 from typing import Callable, Iterator, Sequence
 
 from ..errors import VoiceguideError
-from ..render import Progress
+from ..to_file import Progress
 from ..script.durations import format_duration
 from .cluster import require_distributed, run_dask
 from .model import Item

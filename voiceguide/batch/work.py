@@ -10,7 +10,7 @@ from typing import Callable, Literal
 from ..errors import VoiceguideError
 from ..library import load_routine
 from ..progress import STAGE_OFFSET, STAGE_WEIGHT
-from ..render import Outputs, render
+from ..to_file import Outputs, render
 from ..session import Resources
 from .model import Item
 from .plan import one_line

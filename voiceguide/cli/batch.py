@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .failures import fail, one_line, signals_cancel, user_errors, warn
+from .failures import warn, working
 from .group import main
 from .options import split, setting_options
 from .tools import cache_option, store_folder
@@ -47,19 +47,13 @@ def batch(source: Path, outdir: Path, **arguments: object) -> None:
     options, rest = split(arguments)
     progress = ProgressLine(enabled=None if not rest["quiet"] else False)
     started = time.monotonic()
-    try:
-        with signals_cancel() as cancelled:
-            if rest["scheduler"]:
-                batches.require_distributed()
-            planned = batches.plan_batch(source, outdir, options)
-            results = batches.run_batch(planned, jobs=rest["jobs"], scheduler=rest["scheduler"], force=rest["force"],
-                                        cache=store_folder(rest["no_cache"]), progress=progress)
-    except KeyboardInterrupt:
-        progress.close()
-        fail("voiceguide: batch cancelled; finished outputs are kept, nothing partial was written", cancelled.status)
-    except user_errors() as exc:
-        progress.close()
-        fail(one_line(exc))
+    with working(lambda: "voiceguide: batch cancelled; finished outputs are kept, nothing partial was written",
+                 progress.close):
+        if rest["scheduler"]:
+            batches.require_distributed()
+        planned = batches.plan_batch(source, outdir, options)
+        results = batches.run_batch(planned, jobs=rest["jobs"], scheduler=rest["scheduler"], force=rest["force"],
+                                    cache=store_folder(rest["no_cache"]), progress=progress)
     progress.close()
     for result in results:
         for message in result.warnings:

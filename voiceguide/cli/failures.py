@@ -112,5 +112,22 @@ def warnings_as_lines() -> Iterator[None]:
         yield
 
 
+@contextmanager
+def working(cancelled: Callable[[], str], cleanup: Callable[[], None] = lambda: None) -> Iterator[None]:
+    """The one rule for a command that does work (render, play, batch): signals cancel as
+    Ctrl-C does, library warnings print as lines, and the block ends in one line and an exit
+    status: `cancelled()` on a cancel (130, or 128 + the signal), the error's own line
+    otherwise. `cleanup` runs first (progress bars off the line)."""
+    with signals_cancel() as cancel, warnings_as_lines():
+        try:
+            yield
+        except KeyboardInterrupt:
+            cleanup()
+            fail(cancelled(), cancel.status)
+        except user_errors() as exc:
+            cleanup()
+            fail(one_line(exc), exit_code(exc))
+
+
 def warn(message: str) -> None:
     click.echo(f"warning: {message}", err=True)

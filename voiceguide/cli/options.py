@@ -11,10 +11,7 @@ from typing import Any, Callable, Mapping
 import click
 
 from .. import settings
-from ..script.durations import DurationError, format_duration, parse_duration
-
-HIDDEN_DEFAULT = "the routine's"
-
+from ..script.durations import format_duration
 
 class SettingType(click.ParamType):
     """A setting's value from the command line, checked by the schema's own check."""
@@ -24,32 +21,16 @@ class SettingType(click.ParamType):
         self.name = spec.metavar.lower() or spec.kind
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if self.spec.kind == "integer" and isinstance(value, str):
+        if self.spec.kind in ("integer", "number") and isinstance(value, str):
             try:
-                value = int(value)
+                value = int(value) if self.spec.kind == "integer" else float(value)
             except ValueError:
-                self.fail(f"must be a whole number from {self.spec.describe_range()}", param, ctx)
+                what = "a whole number" if self.spec.kind == "integer" else "a number"
+                self.fail(f"must be {what} from {self.spec.describe_range()}", param, ctx)
         try:
             return settings.check_value(self.spec, value, self.setting)
         except ValueError as exc:
             self.fail(str(exc), param, ctx)
-
-
-class DurationType(click.ParamType):
-    """A duration like 12m or 90s, longer than zero (for options outside the schema)."""
-
-    name = "duration"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
-        if isinstance(value, (int, float)):
-            return float(value)
-        try:
-            seconds = parse_duration(value)
-        except DurationError as exc:
-            self.fail(str(exc), param, ctx)
-        if seconds <= 0:
-            self.fail("must be longer than zero", param, ctx)
-        return seconds
 
 
 def _default_text(name: str, spec: settings.Spec) -> str:
@@ -69,13 +50,15 @@ def _default_text(name: str, spec: settings.Spec) -> str:
     return f"default: {shown}"
 
 
-def help_text(name: str, spec: settings.Spec) -> str:
-    """The help shown for a setting: its sentence, its range and its default."""
+def help_text(name: str, spec: settings.Spec, face: str) -> str:
+    """The help shown for a setting: its sentence (as this face needs it said), its range and
+    its default."""
+    sentence = spec.help_for(face)
     extra = [part for part in (spec.describe_range() if spec.kind in ("number", "integer") else "",
                                _default_text(name, spec)) if part]
     if not extra:
-        return spec.help
-    return f"{spec.help.rstrip('.')} ({'; '.join(extra)})."
+        return sentence
+    return f"{sentence.rstrip('.')} ({'; '.join(extra)})."
 
 
 def setting_options(face: str, *, skip: tuple[str, ...] = ()) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -87,11 +70,11 @@ def setting_options(face: str, *, skip: tuple[str, ...] = ()) -> Callable[[Calla
                 continue
             if spec.kind == "flag":
                 option = click.option(settings.cli_flag(name), name, is_flag=True, default=None,
-                                      help=help_text(name, spec))
+                                      help=help_text(name, spec, face))
             else:
                 metavar = spec.metavar or ("[" + "|".join(spec.choices) + "]" if spec.kind == "choice" else None)
                 option = click.option(settings.cli_flag(name), name, type=SettingType(name, spec), default=None,
-                                      metavar=metavar, help=help_text(name, spec))
+                                      metavar=metavar, help=help_text(name, spec, face))
             func = option(func)
         return func
 

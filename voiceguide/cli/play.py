@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from .. import api
-from .failures import fail, one_line, signals_cancel, user_errors, warn
+from .failures import fail, warn, working
 from .group import main
 from .options import split, setting_options
 from .tools import cache_option, jobs_option, store_folder
@@ -54,10 +54,10 @@ def play(routine: str, **arguments: object) -> None:
       voiceguide play bedtime --sleep 10m --ambient ocean
       voiceguide play desk-break --device "USB Audio"
     """
-    from ..play.device import AudioUnavailable
-    from ..play.keys import TerminalKeys
-    from ..play.session import PlayOptions, Session
-    from ..play.status import StatusLine
+    from ..live.device import AudioUnavailable
+    from ..live.keys import TerminalKeys
+    from ..live.session import PlayOptions, Session
+    from ..live.status import StatusLine
     from ..progress import ProgressLine
     from ..session import Resources
 
@@ -70,31 +70,30 @@ def play(routine: str, **arguments: object) -> None:
 
     status = StatusLine()
     session = None
+
+    def cleanup() -> None:
+        bar.close()
+        status.close()
+
     try:
-        with signals_cancel() as cancelled:
+        with working(lambda: "voiceguide: stopped", cleanup):
             loaded = api.load(routine, max_session=options.get("max_session"))
             chosen = PlayOptions(api.settings(loaded, **options),
                                  Resources(store_folder(rest["no_cache"]), rest["jobs"]), device=rest["device"])
             session = Session(loaded, chosen, progress=progress, on_warning=warn)
-            with session:
-                session.open()
-                session.prepare()
-                bar.close()
-                if TerminalKeys.available():
-                    with TerminalKeys() as keys:
-                        result = session.run(keys, status)
-                else:
-                    result = session.run(None, status)
-    except KeyboardInterrupt:
-        bar.close()
-        status.close()
-        fail("voiceguide: stopped", cancelled.status)
-    except AudioUnavailable as exc:
-        bar.close()
-        fail(f"voiceguide: {exc}; {_render_hint(routine)}", NO_AUDIO)
-    except user_errors() as exc:
-        bar.close()
-        fail(one_line(exc))
+            try:
+                with session:
+                    session.open()          # no audio output: fail now, before any work
+                    session.prepare()
+                    bar.close()
+                    if TerminalKeys.available():
+                        with TerminalKeys() as keys:
+                            result = session.run(keys, status)
+                    else:
+                        result = session.run(None, status)
+            except AudioUnavailable as exc:
+                cleanup()
+                fail(f"voiceguide: {exc}; {_render_hint(routine)}", NO_AUDIO)
     finally:
         _write_play_stats(session)
     if result.stats.underruns:
@@ -123,7 +122,7 @@ def devices() -> None:
     Example:
       voiceguide devices
     """
-    from ..play.device import AudioUnavailable, list_devices
+    from ..live.device import AudioUnavailable, list_devices
 
     try:
         found = list_devices()

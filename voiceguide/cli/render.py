@@ -7,7 +7,7 @@ import click
 
 from .. import api
 from ..script.durations import format_duration
-from .failures import fail, one_line, signals_cancel, user_errors, warn, warnings_as_lines
+from .failures import fail, warn, working
 from .group import main
 from .options import split, setting_options
 from .tools import cache_option, jobs_option, store_folder
@@ -53,7 +53,7 @@ def render(routine: str, output: Path, **arguments: object) -> None:
     from ..progress import ProgressLine
     options, rest = split(arguments)
     try:      # loading the pipeline takes a moment: Ctrl-C then is a cancel too, not a traceback
-        import voiceguide.render  # noqa: F401
+        import voiceguide.to_file  # noqa: F401
     except (KeyboardInterrupt, ImportError) as exc:
         if not caused_by_interrupt(exc):   # an interrupted extension import is an ImportError
             raise
@@ -62,22 +62,19 @@ def render(routine: str, output: Path, **arguments: object) -> None:
     quiet = bool(rest["quiet"])
     progress = ProgressLine(enabled=None if not quiet else False)
     before = _identity(output)
-    try:
-        with signals_cancel() as cancelled, warnings_as_lines():
-            result = api.render(
-                api.load(routine, max_session=options.get("max_session")), output,
-                transcripts=rest["transcripts"], timeline=rest["timeline_path"], picture=rest["picture"],
-                force=rest["force"], cache_dir=store_folder(rest["no_cache"]), jobs=rest["jobs"],
-                progress=progress, on_warning=warn, **options)
-    except KeyboardInterrupt:
-        progress.close()
+
+    def cancelled() -> str:
         # Cancelled while the sidecars were written, the audio itself is already complete.
         done = "nothing was written" if _identity(output) == before else \
             f"{output} is complete, its transcript, timeline or picture may be missing"
-        fail(f"voiceguide: render cancelled; {done}", cancelled.status)
-    except user_errors() as exc:
-        progress.close()
-        fail(one_line(exc))
+        return f"voiceguide: render cancelled; {done}"
+
+    with working(cancelled, progress.close):
+        result = api.render(
+            api.load(routine, max_session=options.get("max_session")), output,
+            transcripts=rest["transcripts"], timeline=rest["timeline_path"], picture=rest["picture"],
+            force=rest["force"], cache_dir=store_folder(rest["no_cache"]), jobs=rest["jobs"],
+            progress=progress, on_warning=warn, **options)
     progress.close()
     if not quiet:
         level = result.loudness

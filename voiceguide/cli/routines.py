@@ -33,11 +33,11 @@ def list_cmd() -> None:
       voiceguide list
     """
     from ..cachedir import cache_dir
-    from ..lengths import LEGEND, format_length, session_length
+    from ..lengths import LEGEND, format_length
     for name in library.builtin_names():
         routine = api.load(name)
         meta = routine.meta
-        total = format_length(session_length(routine, api.settings(routine), cache_dir()))
+        total = format_length(api.length(routine, cache_dir=cache_dir()))
         click.echo(f"{click.style(f'{name:<14}', bold=True)} {total:>8}  {meta.description}")
         if meta.suits:
             click.echo(f"{'':<25}For: {meta.suits}")
@@ -87,11 +87,12 @@ def validate(files: tuple[str, ...], **options: object) -> None:
     Example:
       voiceguide validate my-hands.routine.md other.routine.md
     """
+    from ..cachedir import cache_dir
     failed = False
     for ref in files:
         try:
             routine = api.load(ref, max_session=options.get("max_session"))
-            timeline = api.validate(routine, **given(options))
+            timeline = api.validate(routine, cache_dir=cache_dir(), **given(options))
         except user_errors() as exc:
             click.echo(one_line(exc), err=True)
             failed = True
@@ -123,9 +124,9 @@ def plan(routine: str, as_json: bool, png: Path | None, **options: object) -> No
       voiceguide plan bedtime --png bedtime-plan.png
     """
     from ..cachedir import cache_dir
-    from ..lengths import session_length, total_line
+    from ..lengths import total_line
     loaded = api.load(routine, max_session=options.get("max_session"))
-    expected = session_length(loaded, api.settings(loaded, **given(options)), cache_dir())
+    expected = api.length(loaded, cache_dir=cache_dir(), **given(options))
     timeline = expected.timeline
     if png is not None:
         from ..picture import draw_timeline

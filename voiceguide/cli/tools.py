@@ -38,7 +38,7 @@ def voices(all_languages: bool, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(listing.to_json(), indent=2))
     else:
-        click.echo(format_listing(listing, all_languages))
+        click.echo(format_listing(listing, all_languages, more=" (--all to list)"))
 
 
 @main.group()

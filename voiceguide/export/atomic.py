@@ -18,26 +18,21 @@ from __future__ import annotations
 import contextlib
 import os
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
 
 from .. import tempfiles
-from ..errors import Named, VoiceguideError
+from ..errors import Named, Spelled, VoiceguideError
 
 OUTPUT_TEMPS = tempfiles.pattern(r"\..+?", r"\.part(?:\.[^.]*)?")
 """Names of the temporary files of outputs (and of their ffmpeg metadata)."""
 
 
-class OutputExistsError(FileExistsError):
-    """The output file exists and overwriting was not allowed."""
+class OutputExistsError(Spelled, FileExistsError):
+    """The output file exists and overwriting was not allowed (`force` spelled per face)."""
 
     def __init__(self, path: Path):
         self.path = path
-        self.parts = (f"{path} already exists (use ", Named("force"), " to overwrite it)")
-        super().__init__(self.spelled(lambda name: name))
-
-    def spelled(self, spell: Callable[[str], str]) -> str:
-        """The message with `force` spelled as a face says it (the CLI: --force)."""
-        return "".join(spell(p.setting) if isinstance(p, Named) else p for p in self.parts)
+        super().__init__(self._spell_parts((f"{path} already exists (use ", Named("force"), " to overwrite it)")))
 
 
 class OutputWriteError(OSError):
@@ -67,18 +62,22 @@ def writing(path: str | os.PathLike) -> Iterator[None]:
 
 def check_writable(path: str | os.PathLike, force: bool = False) -> Path:
     """Fail early (before any rendering) if `path` cannot be written: it exists (without
-    `force`), its folder is missing, or a file cannot be created there."""
+    `force`), it is a folder or a device, its folder is missing, or a file cannot be created
+    there. Every failure is one clear line (OutputWriteError, OutputExistsError)."""
     path = Path(path)
-    if path.is_dir():
-        raise IsADirectoryError(f"{path} is a directory")
-    if path.exists() and not path.is_file():      # even with force, /dev/null stays a device
-        raise VoiceguideError(f"{path}: is not a regular file (a device, FIFO or socket); choose a file name")
-    if path.exists() and not force:
-        raise OutputExistsError(path)
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise FileNotFoundError(f"output directory {parent} does not exist")
-    with writing(path):      # root ignores mode bits: only trying tells (read-only mounts, /sys)
+    if "\x00" in str(path):
+        raise OutputWriteError(repr(str(path))[1:-1], "a file name cannot contain a NUL byte")
+    with writing(path):      # a name too long: one line too
+        if path.is_dir():
+            raise OutputWriteError(path, "it is a folder")
+        if path.exists() and not path.is_file():      # even with force, /dev/null stays a device
+            raise VoiceguideError(f"{path}: is not a regular file (a device, FIFO or socket); choose a file name")
+        if path.exists() and not force:
+            raise OutputExistsError(path)
+        parent = path.parent if str(path.parent) else Path(".")
+        if not parent.is_dir():
+            raise OutputWriteError(path, f"its folder {parent} does not exist")
+        # root ignores mode bits: only trying tells (read-only mounts, /sys)
         tempfiles.create(parent, f".{path.stem}", ".part.probe").unlink()
     return path
 

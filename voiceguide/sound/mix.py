@@ -25,6 +25,7 @@ from typing import Callable, Iterator, Protocol
 import numpy as np
 
 from ..script.model import Breathe, Chime, Hold
+from ..settings import DEFAULTS, SCHEMA
 from ..timeline import BREATHE_IN_CUE, BREATHE_OUT_CUE, Timeline
 from .beds import BED_LUFS, bed
 from .blocks import DEFAULT_BLOCK, BlockSource, db_to_gain
@@ -47,11 +48,11 @@ class SpeechSource(Protocol):
 
 @dataclass(frozen=True)
 class MixOptions:
-    sample_rate: int = 44100
+    sample_rate: int = DEFAULTS["sample_rate"]
     channels: int = 2
-    ambient: str = "brown"           # bed name, audio file path, or "none"
-    ambient_volume: float = -22.0    # bed loudness in dB relative to the voice
-    chime: str = "bell"              # chime name, asset, audio file, or "none"
+    ambient: str = DEFAULTS["ambient"]                # bed name, audio file path, or "none"
+    ambient_volume: float = DEFAULTS["ambient_volume"]  # bed loudness in dB relative to the voice
+    chime: str = DEFAULTS["chime"]                    # chime name, asset, audio file, or "none"
     seed: int = 0                    # bed randomness
     duck_db: float = 8.0             # how far the bed dips under the voice
     duck_attack: float = 0.3
@@ -68,8 +69,9 @@ class MixOptions:
     def __post_init__(self) -> None:
         if self.channels not in (1, 2):
             raise ValueError("channels must be 1 (mono) or 2 (stereo)")
-        if not 8000 <= self.sample_rate <= 192000:
-            raise ValueError(f"sample rate {self.sample_rate} is outside 8000..192000")
+        rates = SCHEMA["sample_rate"]
+        if not rates.lo <= self.sample_rate <= rates.hi:        # type: ignore[operator]
+            raise ValueError(f"sample rate {self.sample_rate} is outside {rates.describe_range()}")
         if self.sleep < 0:
             raise ValueError("sleep must be zero or positive")
 

@@ -104,10 +104,8 @@ class Request:
 
 
 class SynthesisError(VoiceguideError, RuntimeError):
-    """Speech could not be produced for a sentence; the message names the sentence.
-    Exit status 1: the request was fine, the engines failed."""
-
-    exit_code = 1
+    """Speech could not be produced for a sentence; the message names the sentence
+    (exit status 2, as every error the CLI reports in one line)."""
 
     def __init__(self, text: str, reason: str, engine: str = ""):
         self.text, self.reason, self.engine = text, reason, engine

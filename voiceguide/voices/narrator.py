@@ -104,6 +104,9 @@ class Narrator:
             self._owns_engines = False
         if not self.engines:
             raise EngineUnavailable("no engine to narrate with")
+        if cache is True:
+            raise TypeError("Narrator(cache=...) takes the store's folder (or a SpeechCache), "
+                            "not True; None or False keeps nothing on disk")
         if cache is None or cache is False:
             self.cache: SpeechCache | None = None
         elif isinstance(cache, SpeechCache):
@@ -111,10 +114,9 @@ class Narrator:
         else:
             self.cache = SpeechCache(cache)
         self.stats = NarratorStats()
-        # Sentences kept in memory, oldest first. With a disk cache and `memory_limit` (bytes),
-        # the oldest are dropped past the limit and read back from disk when needed again, so
-        # an hour-long render does not hold an hour of speech. Without a cache nothing is
-        # dropped: synthesizing again could give a different take than the one planned.
+        # Sentences kept in memory, oldest first. With `memory_limit` (bytes), the oldest move
+        # past the limit to a private folder and are read back when needed again, so an
+        # hour-long render does not hold an hour of speech, with or without a disk cache.
         self._memo: OrderedDict[tuple[str, float], Speech] = OrderedDict()
         self._memo_bytes = 0
         self.memory_limit = memory_limit
@@ -187,7 +189,7 @@ class Narrator:
         return speech
 
     def _trim_memo(self) -> None:
-        if self.memory_limit is None or self.cache is None:
+        if self.memory_limit is None:
             return
         while self._memo_bytes > self.memory_limit and len(self._memo) > 1:
             key, old = self._memo.popitem(last=False)

@@ -144,9 +144,9 @@ def describe() -> VoiceListing:
     return VoiceListing(listings, auto)
 
 
-def format_listing(listing: VoiceListing, all_languages: bool = False) -> str:
+def format_listing(listing: VoiceListing, all_languages: bool = False, more: str = "") -> str:
     """Human-readable `voiceguide voices` output. Non-English voices are counted, not listed,
-    unless `all_languages`."""
+    unless `all_languages`; `more` follows their count (the CLI says how to list them)."""
     lines = []
     for e in listing.engines:
         mark = " (auto)" if e.name == listing.auto else ""
@@ -163,6 +163,6 @@ def format_listing(listing: VoiceListing, all_languages: bool = False) -> str:
             lines.append(f"  {v.name:<24} {v.language:<10}{desc}{default}")
         hidden = len(e.voices) - len(shown)
         if hidden:
-            lines.append(f"  ... and {hidden} voices in other languages (--all to list)")
+            lines.append(f"  ... and {hidden} voices in other languages{more}")
     lines.append(f"auto uses: {listing.auto or 'nothing (no engine is usable)'}")
     return "\n".join(lines)

@@ -20,12 +20,11 @@ from typing import Any, Mapping
 import numpy as np
 
 from .. import tempfiles
-from .base import Request, Speech, SynthesisError, VoiceInfo
+from .base import CALM_WPM, Request, Speech, SynthesisError, VoiceInfo
 from .dsp import clipped_share, is_silent, read_audio, spectral_flatness, trim_silence
 from .pool import RequestFailed, WorkerError, WorkerPool, WorkerProcess, fitting_size
 
 _TMP_DIRS = tempfiles.pattern(r"voiceguide-[a-z0-9_]+", "")   # see _tmpdir
-NOMINAL_WPM = 150.0   # what "speed 1.0" means for the plausibility check
 PEAK_LIMIT = 1.001    # float engines keep to [-1, 1]; piper normalizes its peak to exactly 1.0
 CLIPPED_SHARE = 0.01  # more samples than this at the peak: clipped (speech: under 0.03%)
 FLATNESS_LIMIT = 0.35 # spectral flatness above this is noise, not speech (speech: under 0.1)
@@ -38,8 +37,8 @@ class BadOutput(RuntimeError):
 def plausible_range(text: str, speed: float) -> tuple[float, float]:
     """Shortest and longest believable duration (seconds) for `text` spoken at `speed`."""
     words = max(1, len(text.split()))
-    expected = words * 60.0 / (NOMINAL_WPM * speed)
-    return 0.25 * expected, 3.5 * expected + 2.0
+    expected = words * 60.0 / (CALM_WPM * speed)          # what speed 1.0 means (voices/base.py)
+    return 0.275 * expected, 3.85 * expected + 2.0         # a quarter of 150 wpm's, and 3.5 times it
 
 
 def check_samples(samples: np.ndarray) -> None:
