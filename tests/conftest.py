@@ -36,6 +36,22 @@ def cache_dir_set(folder: Path) -> Iterator[Path]:
         yield Path(folder)
 
 
+@pytest.fixture(scope="session")
+def builtin_speech(tmp_path_factory) -> tuple[Path, dict[str, "Prepared"]]:
+    """Every built-in routine narrated once with the real default voice, as a render would
+    (its own settings, two workers), into one cache folder shared by the tests that need
+    real lengths: (the folder, name -> the prepared session, closed, its timeline measured)."""
+    from voiceguide import api, library
+    from voiceguide.session import Resources, prepare
+    folder = tmp_path_factory.mktemp("builtin-speech")
+    prepared = {}
+    for name in library.builtin_names():
+        routine = api.load(name)
+        with prepare(routine, api.settings(routine), Resources(folder, jobs=2)) as session:
+            prepared[name] = session
+    return folder, prepared
+
+
 @pytest.fixture(scope="module")
 def speech_cache(tmp_path_factory) -> Path:
     """The module's cache folder: its first render fills it and the rest render warm. One a

@@ -51,22 +51,11 @@ def test_hand_massage_covers_the_four_techniques_for_each_hand():
         assert titles.count(technique) == 2, technique
 
 
-@pytest.fixture(scope="module")
-def narrator(tmp_path_factory):
-    from voiceguide.voices import Narrator
-
-    with Narrator(cache=tmp_path_factory.mktemp("speech-cache")) as narrator:
-        yield narrator
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(STATED_MINUTES))
-def test_routine_with_the_real_voice_stays_within_its_stated_length(name, narrator):
+def test_routine_with_the_real_voice_stays_within_its_stated_length(name, builtin_speech):
     """The promise holds for the voice a user hears, not only for the planner's estimate."""
-    from voiceguide.timeline import spoken_texts
-
-    routine = load_routine(name)
-    narrator.prepare(spoken_texts(plan(routine)), routine.meta.speed)
-    total = plan(routine, timer=narrator.timer()).total
+    prepared = builtin_speech[1][name]
+    total = prepared.timeline.total
     low, high = STATED_MINUTES[name]
-    assert low * 60 <= total <= high * 60, f"{name}: {total / 60:.1f} min with {narrator.engine.name}"
+    assert low * 60 <= total <= high * 60, f"{name}: {total / 60:.1f} min with {prepared.narrator.engine.name}"
