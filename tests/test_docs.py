@@ -41,5 +41,7 @@ def test_cli_reference_is_generated_from_the_real_help():
     spec = importlib.util.spec_from_file_location("gen_cli_docs", ROOT / "scripts" / "gen_cli_docs.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    assert (ROOT / "docs" / "cli.md").read_text() == module.render(), \
-        "docs/cli.md is stale: run .venv/bin/python scripts/gen_cli_docs.py"
+    import difflib
+    written, real = (ROOT / "docs" / "cli.md").read_text(), module.render()
+    diff = "".join(list(difflib.unified_diff(written.splitlines(True), real.splitlines(True), "docs/cli.md", "--help"))[:60])
+    assert written == real, f"docs/cli.md is stale: run .venv/bin/python scripts/gen_cli_docs.py\n{diff}"

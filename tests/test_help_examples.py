@@ -69,7 +69,7 @@ def parse(args: list[str]) -> tuple[tuple[str, ...], click.Context]:
     command: click.Command = main
     parent, name, path = None, PROG, ()
     while isinstance(command, click.Group):
-        context = click.Context(command, info_name=name, parent=parent)
+        context = click.Context(command, info_name=name, parent=parent, **command.context_settings)
         name, command, args = command.resolve_command(context, args)
         parent, path = context, (*path, name)
     return path, command.make_context(name, args, parent=parent)
