@@ -105,9 +105,11 @@ def validate(routine: Routine | str | os.PathLike[str], *, cache_dir: str | os.P
     """Everything a render checks before any work: the routine parses, the session fits its
     limits (and a requested length), and its ambient and chime files decode. Returns the plan."""
     from . import inputs
+    from .lengths import session_length
     routine = _routine(routine, options)
     chosen = settings(routine, **options)
-    timeline = plan(routine, cache_dir=cache_dir, **options)
+    timeline = session_length(routine, chosen, cache_dir).timeline
+    assert timeline is not None
     inputs.ambient(routine, chosen)
     inputs.chime(routine, chosen)
     return timeline
