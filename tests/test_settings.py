@@ -98,8 +98,10 @@ def test_the_studio_form_schema_has_every_render_setting_with_its_range():
     assert "null" in schema["properties"]["length"]["type"]
 
 
-def test_settings_import_no_numpy():
+def test_settings_and_the_cli_import_no_numpy():
+    """The schema is numpy-free, and the CLI starts without the audio stack: a Ctrl-C while
+    the command starts must meet the CLI's handlers, not an import of numpy or ffmpeg."""
     import subprocess
     import sys
-    code = "import sys, voiceguide.settings, voiceguide.script.parse; print('numpy' in sys.modules)"
+    code = "import sys, voiceguide.settings, voiceguide.script.parse, voiceguide.cli; print('numpy' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"

@@ -70,31 +70,52 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 class Cancelled:
-    """Which signal cancelled the command (None: Ctrl-C), for its exit status."""
+    """Which signal cancelled the command (None: Ctrl-C), for its exit status; once the ending
+    is `decided` (a message printed, a status chosen), a late signal changes nothing."""
 
     signum: int | None = None
+    decided: bool = False
 
     @property
     def status(self) -> int:
         return 130 if self.signum is None else 128 + self.signum
 
 
+_RESTORE: dict[int, Any] = {}
+"""Handlers to put back once click has finished exiting (see Group.main)."""
+
+
+def restore_signals() -> None:
+    for signum, handler in _RESTORE.items():
+        signal.signal(signum, handler)
+    _RESTORE.clear()
+
+
 @contextmanager
 def signals_cancel() -> Iterator[Cancelled]:
-    """SIGTERM (and SIGHUP: the terminal went away) cancel like Ctrl-C, as KeyboardInterrupt."""
+    """Ctrl-C, SIGTERM and SIGHUP (the terminal went away) cancel as KeyboardInterrupt. When
+    the command leaves with its ending decided, the handlers stay until the group's `main` has
+    finished exiting, so a signal during the exit cannot turn status 2 into click's "Aborted!"."""
     cancelled = Cancelled()
 
     def terminate(signum: int, frame: Any) -> None:
-        cancelled.signum = signum
+        if cancelled.decided:
+            return
+        cancelled.signum = None if signum == signal.SIGINT else signum
         raise KeyboardInterrupt
 
-    wanted = [getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
+    wanted = [getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)]
     previous = {signum: signal.signal(signum, terminate) for signum in wanted}
     try:
         yield cancelled
+    except SystemExit:
+        cancelled.decided = True
+        _RESTORE.update(previous)
+        raise
     finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+        if not cancelled.decided:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
 
 
 @contextmanager
@@ -122,9 +143,11 @@ def working(cancelled: Callable[[], str], cleanup: Callable[[], None] = lambda: 
         try:
             yield
         except KeyboardInterrupt:
+            cancel.decided = True
             cleanup()
             fail(cancelled(), cancel.status)
         except user_errors() as exc:
+            cancel.decided = True
             cleanup()
             fail(one_line(exc), exit_code(exc))
 

@@ -11,7 +11,6 @@ import click
 
 from .. import api, library
 from ..errors import VoiceguideError
-from ..export.atomic import atomic_output
 from ..script.durations import format_clock, format_duration
 from ..starter import STARTER
 from ..timeline import Timeline
@@ -70,6 +69,7 @@ def new(file: Path, force: bool) -> None:
     Example:
       voiceguide new my-hands.routine.md
     """
+    from ..export.atomic import atomic_output
     with atomic_output(file, force=force) as tmp:
         tmp.write_text(STARTER, encoding="utf-8")
     click.echo(f"wrote {file}; edit it, then: voiceguide plan {file}")
@@ -129,6 +129,7 @@ def plan(routine: str, as_json: bool, png: Path | None, **options: object) -> No
     expected = api.length(loaded, cache_dir=cache_dir(), **given(options))
     timeline = expected.timeline
     if png is not None:
+        from ..export.atomic import atomic_output
         from ..picture import draw_timeline
         if os.path.realpath(png) == os.path.realpath(loaded.source):
             raise VoiceguideError(f"{png}: --png would overwrite the routine itself; choose another name")
