@@ -131,6 +131,21 @@ def find_voices() -> list[PiperVoiceFile]:
 _HASHES: dict[tuple[str, int, int], str] = {}
 _HASH_LOCK = threading.Lock()
 
+# Calibrations measured in this process, shared by every engine: a voice is calibrated once
+# per process (about 4 s of synthesis), not once per engine. The studio opens an engine per
+# preview narrator and would otherwise pay it again and again. Keyed by the model file as it
+# is now (path, size, mtime) and the thread count, which changes the last bits of a take.
+_CALIBRATIONS: dict[tuple[str, int, int, int], dict[str, float]] = {}
+_LOAD_LOCK = threading.Lock()     # one voice load (and calibration) at a time in the process
+
+
+def _calibration_key(model: str, threads: int) -> tuple[str, int, int, int]:
+    try:
+        info = os.stat(model)
+    except OSError:
+        return (model, -1, -1, threads)
+    return (model, info.st_size, info.st_mtime_ns, threads)
+
 
 def _file_hash(path: Path) -> str:
     """sha256 of a model file, computed once per (path, size, mtime) per process."""
@@ -160,8 +175,6 @@ class PiperEngine(WorkerEngine):
         # One onnxruntime thread per worker unless asked: the thread count changes how the
         # model's sums are split, and so the last bits of the audio (see piper_noise).
         self.threads = threads or 1
-        self._calibration: dict[str, dict[str, float]] = {}   # model path -> calibration, measured once
-        self._load_lock = threading.Lock()
 
     def worker_env(self) -> dict[str, str]:
         env = super().worker_env()
@@ -233,10 +246,11 @@ class PiperEngine(WorkerEngine):
             # One load at a time: the first worker calibrates the voice (four long sentences,
             # the biggest a worker ever gets: ~580 MiB) and the others wait for its numbers
             # instead of calibrating too, at the same moment.
-            with self._load_lock:
-                known = self._calibration.get(voice_arg)
+            with _LOAD_LOCK:
+                key = _calibration_key(voice_arg, self.threads)
+                known = _CALIBRATIONS.get(key)
                 result = worker.call("load", {"voice": voice_arg, "calibration": known}, self.startup_timeout)
-                self._calibration.setdefault(voice_arg, {k: float(v) for k, v in result.items() if k.startswith("d")})
+                _CALIBRATIONS.setdefault(key, {k: float(v) for k, v in result.items() if k.startswith("d")})
             loaded.add(voice_arg)
 
 
