@@ -17,7 +17,7 @@ from typing import Callable
 from ..script.model import Routine
 from ..session import Prepared, Progress, Resources, prepare
 from ..settings import Settings, resolve
-from ..sound.mix import Mix
+from ..sound.gain import estimate_gain
 from .clock import Clock, SystemClock
 from .commands import Command
 from .controller import QUIT_FADE, Controller
@@ -30,10 +30,6 @@ from .stream import Stats, Stream
 from .tape import BedTape
 from .warm import StartCache
 
-# Integrated loudness of a finished session relative to the level its speech clips are
-# brought to (measured over the built-in routines with the piper voice, every bed: -0.7 to
-# -1.3 LU; the pauses inside and between sentences pull the gated average down a little).
-PROGRAM_OFFSET = -1.0
 POLL = 0.05        # seconds between looks at the keyboard and the status
 PREFILL = 0.25     # seconds rendered before the device starts (the producer does the rest)
 TAPE_SECONDS = 4.0 # bed history kept for rewinds (more than the stream's look-ahead)
@@ -42,23 +38,6 @@ TAPE_SECONDS = 4.0 # bed history kept for rewinds (more than the stream's look-a
 # background preparation busy at the start each release could otherwise cost it 5 ms.
 SWITCH_INTERVAL = 0.001
 WARM_AFTER = 0.5   # seconds: the background preparation starts once the first words are out
-
-
-def estimate_gain(mix: Mix, target_lufs: float) -> float:
-    """The gain (dB) that brings the live mix to `target_lufs`, without measuring it.
-
-    `render` masters in two passes: it renders the whole mix once to measure it, then again
-    with the exact gain. Live play cannot wait for a measuring pass (the words must start
-    within a second), and measuring in the background would not help either: the gain
-    would arrive minutes late, change the level mid-session, and compete with playback for
-    two cores. Nor would it be right: the listener reshapes the program as it plays
-    (longer holds, repeats, skips). But the level is already known. Every spoken clip is
-    levelled to `speech_lufs` before it is mixed and the bed sits a fixed distance under
-    the voice, so the program's integrated loudness is the voice's (`mix.voice_lufs`) plus a
-    small, stable offset (PROGRAM_OFFSET). The estimate is within about 0.3 LU of what
-    `render` measures; peaks are kept in range by the controller's soft ceiling.
-    """
-    return target_lufs - (mix.voice_lufs + PROGRAM_OFFSET)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,375 @@
+"""Hear a stretch of a session before rendering it: one step, one section, or the first minute,
+mixed as the render will be (the studio's "play this step" and "compare speeds").
+
+    plan as `voiceguide plan` does (measured where the store knows the sentence, else the
+    voice's calibrated pace) -> the span's events -> speak ONLY the span's sentences ->
+    plan again with those measured -> mix that stretch with the render's options -> the
+    loudness gain live play estimates -> short edge fades -> samples (and WAV bytes)
+
+A render narrates every sentence first; a preview cannot wait for that (a one-step preview of
+a 15-minute routine must not narrate the routine), and need not: the plan's events come from
+the routine's structure alone, so the span's event indices are the same in the estimated plan
+(what the studio drew) and the re-plan; only their times move. Sentences outside the span sound
+nowhere inside it (a measured clip ends where its event ends), so they are planned with their
+best known duration and mixed as silence.
+
+A `Previewer` keeps narrators (and so their speech workers) open between previews, so a
+sentence already spoken sounds at once and a new one costs only its synthesis.
+"""
+from __future__ import annotations
+
+import io
+import os
+import threading
+import wave
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Callable, Literal, TypeVar
+
+import numpy as np
+
+from . import inputs
+from .errors import VoiceguideError
+from .lengths import speed_scale
+from .library import plan_session
+from .script.model import Routine
+from .session import MEMORY_LIMIT, Resources, _at_its_line
+from .settings import Settings
+from .sound.blocks import db_to_gain
+from .sound.chimes import ChimeSet
+from .sound.gain import estimate_gain
+from .sound.mix import Bed, Mix, MixOptions, MixParts, SpeechSource, open_bed, open_chimes, prepare_speech
+from .sound.envelopes import seconds_to_frame
+from .timeline import BREATHE_IN_CUE, BREATHE_OUT_CUE, Pace, Timeline, pace_for
+from .voices import Narrator, SynthesisError
+
+SpanKind = Literal["event", "section", "first"]
+T = TypeVar("T")
+EDGE_FADE = 0.02           # seconds faded in and out at the preview's edges (no click)
+MAX_SECONDS = 300.0        # a preview is at most this long (a long section is cut): memory
+PREVIEW_JOBS = 2           # speech workers per narrator: a span has a few sentences at most
+REPLANS = 8                # "first": rounds of speaking what the measured plan brings in
+WARM_TEXT = "Ready."       # spoken (and thrown away) to start a worker and load the voice
+
+
+@dataclass(frozen=True)
+class Span:
+    """What to hear: event `index` or section `index` of the plan, or its `seconds` first seconds."""
+
+    kind: SpanKind
+    index: int = 0
+    seconds: float = 60.0
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("event", "section", "first"):
+            raise VoiceguideError(f"cannot preview a '{self.kind}': preview an event, a section or the first seconds")
+        if self.kind == "first" and not self.seconds > 0:
+            raise VoiceguideError(f"the first {self.seconds:g} seconds cannot be previewed: ask for more than 0")
+        if self.kind == "first" and self.seconds > MAX_SECONDS:
+            raise VoiceguideError(f"a preview is at most {MAX_SECONDS:g} seconds long; "
+                                  f"the first {self.seconds:g} seconds cannot be previewed (render the session)")
+
+
+@dataclass(frozen=True)
+class Preview:
+    """A stretch of the session as the render will sound there (its loudness gain applied)."""
+
+    samples: np.ndarray        # float32 (frames, channels), in [-1, 1], edges faded
+    sample_rate: int
+    start: float               # where the stretch starts in the measured plan (seconds)
+    duration: float
+    synthesized: int = 0       # sentences spoken for this preview (0: all were known already)
+    warnings: tuple[str, ...] = ()
+
+    def wav(self) -> bytes:
+        """16-bit PCM WAV bytes (what a browser's audio element plays)."""
+        pcm = np.round(np.clip(self.samples, -1.0, 1.0) * 32767.0).astype("<i2")
+        out = io.BytesIO()
+        with wave.open(out, "wb") as w:
+            w.setnchannels(self.samples.shape[1])
+            w.setsampwidth(2)
+            w.setframerate(self.sample_rate)
+            w.writeframes(pcm.tobytes())
+        return out.getvalue()
+
+
+@dataclass
+class _Voice:
+    """An open narrator, what it has measured (sentence, speed -> seconds: spoken now or read
+    from the store; such durations never change), and the lock for using it."""
+
+    narrator: Narrator
+    pace: Pace
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    measured: dict[tuple[str, float], float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    closed: bool = False
+
+    def close(self) -> None:
+        self.closed = True
+        self.narrator.close()
+
+
+class _Timer:
+    """A timeline.SpeechTimer: the measured duration of sentences spoken or in the store, else
+    the voice's calibrated estimate, as `lengths.LengthTimer` (what `voiceguide plan` uses)."""
+
+    def __init__(self, voice: _Voice):
+        self.voice = voice
+
+    def known(self, sentence: str, speed: float) -> bool:
+        return (sentence, speed) in self.voice.measured
+
+    def __call__(self, sentence: str, speed: float) -> float:
+        voice, key = self.voice, (sentence, speed)
+        if key in voice.measured:
+            return voice.measured[key]
+        narrator = voice.narrator
+        estimate = voice.pace.seconds(narrator.normalize(sentence)) * speed_scale(narrator.engine.name, speed)
+        if not estimate:
+            return 0.0     # nothing to say: silence, never the store
+        stored = narrator.cache.get(narrator.request(sentence, speed)) if narrator.cache is not None else None
+        if stored is None:
+            return estimate
+        voice.measured[key] = stored.duration
+        return stored.duration
+
+
+def _pace(narrator: Narrator) -> Pace:
+    """The calibrated pace of the narrator's voice (as `lengths.length_timer` picks it)."""
+    label = narrator.request("", 1.0).voice.split(":", 1)[0]    # "joe:<model hash>:..." -> "joe"
+    return pace_for(narrator.engine.name, label)
+
+
+def _span_texts(timeline: Timeline, span: Span) -> list[str]:
+    """The sentences spoken inside the span (raises for a span the plan does not have)."""
+    if span.kind == "event":
+        events = [timeline.events[_checked(span.index, len(timeline.events), "event")]]
+    elif span.kind == "section":
+        index = _checked(span.index, len(timeline.sections), "section")
+        events = [e for e in timeline.events if e.section == index]
+    else:
+        events = [e for e in timeline.events if e.start < span.seconds]
+    texts: dict[str, None] = {}
+    for event in events:
+        if event.kind == "say" and event.text.strip():
+            texts[event.text] = None
+        elif event.kind == "breathe":
+            texts[BREATHE_IN_CUE] = texts[BREATHE_OUT_CUE] = None
+    return list(texts)
+
+
+def _checked(index: int, count: int, what: str) -> int:
+    if not 0 <= index < count:
+        have = f"{count} {what}s (0 to {count - 1})" if count else f"no {what}s"
+        raise VoiceguideError(f"{what} {index} does not exist: the plan has {have}")
+    return index
+
+
+def _bounds(timeline: Timeline, mix: Mix, span: Span) -> tuple[float, float]:
+    """(start, end) of the span in the measured plan, in seconds, at most MAX_SECONDS long."""
+    if span.kind == "event":
+        event = timeline.events[span.index]
+        start, end = event.start, event.end
+    elif span.kind == "section":
+        section = timeline.sections[span.index]
+        start, end = section.start, section.start + section.duration
+    else:
+        start, end = 0.0, min(span.seconds, mix.duration)
+    return start, min(end, start + MAX_SECONDS)
+
+
+def _changed(sound: str) -> tuple[int, int] | None:
+    """When a sound file last changed (a bed or chime name: None), so an edited file is read again."""
+    try:
+        info = os.stat(sound)
+    except (OSError, ValueError):
+        return None
+    return info.st_mtime_ns, info.st_size
+
+
+def _faded(samples: np.ndarray, frames: int) -> np.ndarray:
+    """Raised-cosine fades over `frames` at both edges (fewer for a very short stretch)."""
+    k = min(frames, len(samples) // 2)
+    if k > 0:
+        ramp = (0.5 - 0.5 * np.cos(np.pi * (np.arange(k) + 0.5) / k)).astype(np.float32)[:, None]
+        samples[:k] *= ramp
+        samples[len(samples) - k:] *= ramp[::-1]
+    return samples
+
+
+class Previewer:
+    """Keeps speech workers warm between previews (a studio makes many). Thread-safe: each
+    narrator is used by one preview at a time; at most `max_open` stay open (the least
+    recently used is closed)."""
+
+    def __init__(self, resources: Resources = Resources(), *, max_open: int = 2):
+        self.resources, self.max_open = resources, max(1, max_open)
+        self._voices: OrderedDict[tuple, _Voice] = OrderedDict()
+        self._lock = threading.Lock()
+        self._beds: OrderedDict[tuple, Bed] = OrderedDict()
+        self._chimes: OrderedDict[tuple, ChimeSet] = OrderedDict()
+        self._closed = False
+
+    # -- narrators -------------------------------------------------------------------------
+
+    def _voice(self, routine: Routine, settings: Settings) -> _Voice:
+        """The open narrator for the session's engine, voice and pronunciations (made if need be)."""
+        key = (settings.engine, settings.voice, tuple(sorted(routine.meta.pronounce.items())))
+        evicted: list[_Voice] = []
+        with self._lock:
+            if self._closed:
+                raise VoiceguideError("the previewer is closed")
+            voice = self._voices.get(key)
+            if voice is None:
+                voice = self._open(settings, routine)
+                self._voices[key] = voice
+                while len(self._voices) > self.max_open:
+                    evicted.append(self._voices.popitem(last=False)[1])
+            self._voices.move_to_end(key)
+        for old in evicted:          # once a preview using it is done
+            with old.lock:
+                old.close()
+        return voice
+
+    def _open(self, settings: Settings, routine: Routine) -> _Voice:
+        jobs = min(self.resources.jobs or PREVIEW_JOBS, PREVIEW_JOBS)
+        warnings: list[str] = []
+        narrator = Narrator(engine=settings.engine, voice=settings.voice, cache=self.resources.store,
+                            pronounce=routine.meta.pronounce, jobs=jobs, on_warning=warnings.append,
+                            memory_limit=MEMORY_LIMIT)
+        return _Voice(narrator, _pace(narrator), warnings=warnings)
+
+    def _locked(self, routine: Routine, settings: Settings) -> _Voice:
+        """The session's voice with its lock held (retried if it was closed meanwhile)."""
+        while True:
+            voice = self._voice(routine, settings)
+            voice.lock.acquire()
+            if not voice.closed:
+                return voice
+            voice.lock.release()
+
+    def warm(self, routine: Routine, settings: Settings) -> threading.Thread:
+        """Start the session's speech worker in the background (the process starts, loads the
+        voice and, the first time, calibrates its speed: seconds a preview need not wait for).
+        Returns the thread; join it to wait. Failures are left for the preview to report."""
+        voice = self._voice(routine, settings)
+
+        def run() -> None:
+            with voice.lock:
+                if voice.closed:
+                    return
+                try:    # straight to the engine: nothing is kept in memory or the store
+                    voice.narrator.engine.synthesize(WARM_TEXT, settings.voice, settings.speed)
+                except Exception:   # noqa: BLE001 - the preview reports what is wrong
+                    pass
+
+        thread = threading.Thread(target=run, name="voiceguide-preview-warm", daemon=True)
+        thread.start()
+        return thread
+
+    # -- mixing ----------------------------------------------------------------------------
+
+    def _cached(self, cache: OrderedDict, key: tuple, make: Callable[[], T]) -> T:
+        """`cache[key]`, made if need be (a few kept, the least recently used dropped)."""
+        with self._lock:
+            if key in cache:
+                cache.move_to_end(key)
+                return cache[key]
+        value = make()
+        with self._lock:
+            cache[key] = value
+            while len(cache) > 4:
+                cache.popitem(last=False)
+        return value
+
+    def _parts(self, voice: _Voice, timer: _Timer, speed: float) -> MixParts:
+        """The render's parts, with the bed and chimes kept between previews (a bed's level is
+        measured when it opens; a file bed is decoded) and unspoken sentences silent."""
+        def bed(options: MixOptions) -> Bed:
+            key = (options.ambient, _changed(options.ambient), options.sample_rate, options.channels, options.seed)
+            return self._cached(self._beds, key, lambda: open_bed(options))
+
+        def chimes(options: MixOptions) -> ChimeSet:
+            key = (options.chime, _changed(options.chime), options.sample_rate)
+            return self._cached(self._chimes, key, lambda: open_chimes(options))
+
+        def clip(text: str, speech: SpeechSource, options: MixOptions) -> np.ndarray:
+            if timer.known(text, speed):
+                return prepare_speech(text, speech, options)
+            # Outside the span and never spoken: silent for as long as it is planned.
+            return np.zeros(seconds_to_frame(timer(text, speed), options.sample_rate), np.float32)
+
+        return MixParts(bed=bed, chimes=chimes, clip=clip)
+
+    # -- the preview -----------------------------------------------------------------------
+
+    def preview(self, routine: Routine, settings: Settings, span: Span) -> Preview:
+        """The span of the session as the render will sound there. Raises VoiceguideError for
+        a span the plan does not have, and what planning and narration raise."""
+        ambient, chime = inputs.ambient(routine, settings), inputs.chime(routine, settings)
+        voice = self._locked(routine, settings)
+        try:
+            timeline, synthesized = self._narrate(voice, routine, settings, span)
+            narrator, speed = voice.narrator, timeline.speed
+
+            def speech(text: str) -> tuple[np.ndarray, int]:
+                spoken = narrator.speech(text, speed)
+                return spoken.samples, spoken.sample_rate
+
+            options = MixOptions(
+                sample_rate=settings.sample_rate, channels=1 if settings.mono else 2,
+                ambient=ambient, ambient_volume=settings.ambient_volume, chime=chime, sleep=settings.sleep,
+                start_bell=settings.bells, end_bell=settings.bells,
+                clip_store=str(self.resources.store) if self.resources.store is not None else None)
+            mix = Mix(timeline, speech, options, self._parts(voice, _Timer(voice), speed))
+            start, end = _bounds(timeline, mix, span)
+            first = seconds_to_frame(start, mix.sample_rate)
+            block = mix.render(first, seconds_to_frame(end, mix.sample_rate) - first)
+            warnings = tuple(voice.warnings) + tuple(mix.warnings)
+            voice.warnings.clear()
+        finally:
+            voice.lock.release()
+        block *= np.float32(db_to_gain(estimate_gain(mix, settings.loudness)))
+        samples = np.clip(_faded(block, round(EDGE_FADE * mix.sample_rate)), -1.0, 1.0)
+        return Preview(samples, mix.sample_rate, first / mix.sample_rate, len(samples) / mix.sample_rate,
+                       synthesized, warnings)
+
+    def _narrate(self, voice: _Voice, routine: Routine, settings: Settings, span: Span) -> tuple[Timeline, int]:
+        """Plan as `voiceguide plan` does, speak the span's sentences that are not known yet, and
+        plan again with them measured; for "first", until the measured plan brings no new
+        sentence into the span. Returns the plan and how many sentences were spoken."""
+        timer, narrator, speed = _Timer(voice), voice.narrator, settings.speed
+        timeline = plan_session(routine, settings, timer=timer)
+        synthesized = 0
+        for _ in range(REPLANS):
+            new = [text for text in _span_texts(timeline, span) if not timer.known(text, speed)]
+            if not new:
+                break
+            before = narrator.stats.synthesized
+            try:
+                spoken = narrator.prepare(new, speed)
+            except SynthesisError as exc:
+                raise _at_its_line(exc, routine, timeline) from None
+            synthesized += narrator.stats.synthesized - before
+            for text, speech in zip(new, spoken):
+                voice.measured[(text, speed)] = speech.duration
+            timeline = plan_session(routine, settings, timer=timer)
+        return timeline, synthesized
+
+    def close(self) -> None:
+        """Stop every speech worker now (a preview still running fails)."""
+        with self._lock:
+            self._closed = True
+            voices = list(self._voices.values())
+            self._voices.clear()
+            self._beds.clear()
+            self._chimes.clear()
+        for voice in voices:
+            voice.close()
+
+    def __enter__(self) -> "Previewer":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
