@@ -119,22 +119,24 @@ def test_plan_png_draws_a_picture(run, tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["plan.png"]
 
 
-def test_cache_info_and_clear_cover_speech_clips_and_play_starts(run, private_cache):
+def test_cache_info_and_clear_cover_speech_clips_play_starts_and_calibrations(run, private_cache):
     import numpy as np
     from voiceguide.sound.clips import ClipStore
+    from voiceguide.store import VOICES, Store
 
     store = ClipStore(private_cache)
     from voiceguide.live.warm import StartCache
 
     store.put(store.key(np.ones(100, np.float32), 22050, 44100, -20.0), np.zeros(10, np.float32))
     StartCache(private_cache).put(StartCache.key("start"), head=np.zeros(10, np.float32))
+    Store(private_cache).put(VOICES, "ab" * 32, b"{}")
     info = run("cache", "info")
     assert info.exit_code == 0 and "1 prepared clips" in info.output and str(private_cache) in info.output
-    assert "1 live-play starts" in info.output
+    assert "1 live-play starts" in info.output and "1 voice calibrations" in info.output
     cleared = run("cache", "clear")
-    assert cleared.exit_code == 0 and "1 prepared clips and 1 live-play starts" in cleared.output
+    assert cleared.exit_code == 0 and "1 prepared clips, 1 live-play starts and 1 voice calibrations" in cleared.output
     after = run("cache", "info").output
-    assert "0 prepared clips" in after and "0 live-play starts" in after
+    assert "0 prepared clips" in after and "0 live-play starts" in after and "0 voice calibrations" in after
 
 
 @pytest.mark.parametrize("writes_audio", [False, True])

@@ -15,7 +15,7 @@ import pytest
 from voiceguide import store as store_module
 from voiceguide.live.warm import StartCache
 from voiceguide.sound.clips import ClipStore
-from voiceguide.store import CLIPS, HEADER_SIZE, SPEECH, STARTS, Store, clear_all, usage
+from voiceguide.store import CLIPS, HEADER_SIZE, SPEECH, STARTS, VOICES, Store, clear_all, usage
 from voiceguide.voices import Request, Speech, SpeechCache
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -124,18 +124,19 @@ def test_info_and_clear_cover_every_kind_and_old_formats(tmp_path):
     clips = ClipStore(store)
     clips.put(ClipStore.key(np.ones(10, np.float32), 22050, 44100, -20.0), np.zeros(100, np.float32))
     StartCache(store).put(StartCache.key("start"), head=np.zeros(10, np.float32))
+    store.put(VOICES, KEY, b'{"d1": 2.5}')
     (tmp_path / "speech" / "ab").mkdir(parents=True, exist_ok=True)
     (tmp_path / "speech" / "ab" / f"{KEY}.seg").write_bytes(b"an entry of an earlier version")
     (tmp_path / "play" / f"{KEY}.npz").write_bytes(b"an earlier start entry")
     (tmp_path / "speech" / "notes.txt").write_text("not ours")
     (tmp_path / "keep.txt").write_text("not ours either")
     before = usage(tmp_path)
-    assert {k: u.entries for k, u in before.items()} == {SPEECH: 2, CLIPS: 1, STARTS: 2}
+    assert {k: u.entries for k, u in before.items()} == {SPEECH: 2, CLIPS: 1, STARTS: 2, VOICES: 1}
     assert before[SPEECH].bytes > 2205 * 4 and before[CLIPS].path == tmp_path / "clips"
-    assert clear_all(tmp_path) == {SPEECH: 2, CLIPS: 1, STARTS: 2}
+    assert clear_all(tmp_path) == {SPEECH: 2, CLIPS: 1, STARTS: 2, VOICES: 1}
     assert all(u.entries == 0 and u.bytes == 0 for u in usage(tmp_path).values())
     assert (tmp_path / "speech" / "notes.txt").exists() and (tmp_path / "keep.txt").exists()
-    assert not (tmp_path / "clips").exists() and not (tmp_path / "play").exists()
+    assert not any((tmp_path / kind).exists() for kind in ("clips", "play", "voices"))
 
 
 def test_an_unwritable_folder_warns_once_and_hands_the_payload_back(tmp_path):
@@ -166,7 +167,8 @@ def test_the_store_is_support_and_only_faces_find_its_folder():
     allowed = {".", ".errors", ".tempfiles", "__future__"}
     for name in _imports(package / "store.py"):
         assert name in allowed or (not name.startswith(".") and name.split(".")[0] in sys.stdlib_module_names), name
-    faces = {package / "cachedir.py"} | set((package / "cli").rglob("*.py")) | set((package / "batch").rglob("*.py"))
+    faces = {package / "cachedir.py"} | set((package / "cli").rglob("*.py")) | set((package / "batch").rglob("*.py")) \
+        | set((package / "studio").rglob("*.py"))
     for file in package.rglob("*.py"):
         if file in faces:
             continue
@@ -174,4 +176,4 @@ def test_the_store_is_support_and_only_faces_find_its_folder():
         strings = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
         assert "VOICEGUIDE_CACHE_DIR" not in strings, file            # reads the environment
         assert not any(name.endswith("cachedir") for name in _imports(file)), file
-    assert store_module.NAMESPACES == (SPEECH, CLIPS, STARTS)
+    assert store_module.NAMESPACES == (SPEECH, CLIPS, STARTS, VOICES)

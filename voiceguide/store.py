@@ -1,4 +1,5 @@
-"""One disk store for everything voiceguide keeps between runs: speech, prepared clips, play starts.
+"""One disk store for everything voiceguide keeps between runs: speech, prepared clips, play
+starts, and what was measured of each voice (piper's speed calibration).
 
 The folder is passed in; only the faces decide where it is (`voiceguide.cachedir`). Callers
 store bytes under a namespace and a hex key; the typed layers (voices/cache.py,
@@ -37,8 +38,8 @@ from typing import Iterator
 
 from . import tempfiles
 
-SPEECH, CLIPS, STARTS = "speech", "clips", "play"
-NAMESPACES = (SPEECH, CLIPS, STARTS)
+SPEECH, CLIPS, STARTS, VOICES = "speech", "clips", "play", "voices"
+NAMESPACES = (SPEECH, CLIPS, STARTS, VOICES)
 """Every namespace voiceguide uses, so `usage` and `clear_all` cover them all."""
 
 MAGIC = b"VGST"

@@ -1,6 +1,7 @@
 """Each installed engine, speaking for real: format, loudness, edges, durations, speed."""
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -161,3 +162,40 @@ def test_speed_one_is_the_same_calm_pace_on_every_engine(engine):
     speech = engine.synthesize(text, "default", 1.0)
     wpm = len(text.split()) * 60.0 / speech.duration
     assert 0.85 * CALM_WPM <= wpm <= 1.15 * CALM_WPM, f"{engine.name}: {wpm:.0f} wpm"
+
+
+def test_piper_calibrates_a_voice_once_and_keeps_it_in_the_store(piper, tmp_path, monkeypatch):
+    """A new engine (a new process, in effect: the process's memory of calibrations is
+    emptied) reads the calibration from the store instead of measuring it again, and its
+    takes are the same samples as those of an engine that measured it."""
+    from voiceguide.store import VOICES, Store, usage
+    from voiceguide.voices import Narrator
+
+    sentence = "Let your wrists go loose, and circle them slowly five times each way."
+    monkeypatch.setattr(piper_engine, "_CALIBRATIONS", {})
+    with Narrator(engine="piper", cache=tmp_path / "a", jobs=1) as first:
+        measured = first.speech(sentence).samples
+    assert usage(tmp_path / "a")[VOICES].entries == 1
+    key = piper_engine._stored_key(str(piper.resolve("default").model), 1)
+    stored = json.loads(Store(tmp_path / "a").get(VOICES, key))
+    assert set(stored) == {f"d{s:g}" for s in piper_engine.CALIBRATION_SCALES}
+
+    loads: list[dict] = []
+    original = piper_engine.PiperEngine._prepare_worker
+
+    def spy(self, worker, voice_arg):
+        call = worker.call
+        worker.call = lambda method, args, timeout: (loads.append(args) if method == "load" else None,
+                                                     call(method, args, timeout))[1]
+        try:
+            original(self, worker, voice_arg)
+        finally:
+            worker.call = call
+
+    monkeypatch.setattr(piper_engine, "_CALIBRATIONS", {})
+    monkeypatch.setattr(piper_engine.PiperEngine, "_prepare_worker", spy)
+    (tmp_path / "a" / "speech").rename(tmp_path / "old-speech")     # speak again, not from the cache
+    with Narrator(engine="piper", cache=tmp_path / "a", jobs=1) as second:
+        again = second.speech(sentence).samples
+    assert loads and loads[0]["calibration"] == stored              # told, not measured
+    assert np.array_equal(measured, again)

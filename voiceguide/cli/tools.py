@@ -55,7 +55,8 @@ def cache() -> None:
     """
 
 
-KINDS = {"speech": "sentences", "clips": "prepared clips", "play": "live-play starts"}
+KINDS = {"speech": "sentences", "clips": "prepared clips", "play": "live-play starts",
+         "voices": "voice calibrations"}
 
 
 @cache.command("info")
@@ -83,10 +84,10 @@ def cache_clear() -> None:
       voiceguide cache clear
     """
     from ..cachedir import cache_dir
-    from ..store import CLIPS, SPEECH, STARTS, clear_all
+    from ..store import CLIPS, SPEECH, STARTS, VOICES, clear_all
 
     removed = clear_all(cache_dir())
-    click.echo(f"removed {removed[SPEECH]} cached sentences, {removed[CLIPS]} prepared clips "
-               f"and {removed[STARTS]} live-play starts")
+    click.echo(f"removed {removed[SPEECH]} cached sentences, {removed[CLIPS]} prepared clips, "
+               f"{removed[STARTS]} live-play starts and {removed[VOICES]} voice calibrations")
 
 

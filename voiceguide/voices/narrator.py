@@ -113,6 +113,11 @@ class Narrator:
             self.cache = cache
         else:
             self.cache = SpeechCache(cache)
+        if self.cache is not None and self._owns_engines:
+            for e in self.engines:     # piper: measure each voice's speed curve once, not per run
+                keep = getattr(e, "keep_calibrations_in", None)
+                if keep is not None:
+                    keep(self.cache.store)
         self.stats = NarratorStats()
         # Sentences kept in memory, oldest first. With `memory_limit` (bytes), the oldest move
         # past the limit to a private folder and are read back when needed again, so an

@@ -29,6 +29,7 @@ from typing import Any
 
 from .base import CALM_WPM, EngineUnavailable, VoiceInfo, VoiceNotFound, package_version
 from .piper_noise import SeededSession, seed_noise
+from ..store import VOICES
 from .remote import WorkerEngine
 
 SENTENCE_GAP = 0.3      # seconds between sentences when one request holds several (at speed 1)
@@ -135,6 +136,8 @@ _HASH_LOCK = threading.Lock()
 # per process (about 4 s of synthesis), not once per engine. The studio opens an engine per
 # preview narrator and would otherwise pay it again and again. Keyed by the model file as it
 # is now (path, size, mtime) and the thread count, which changes the last bits of a take.
+# With a store (`keep_calibrations_in`), they are also kept on disk, keyed by the model's
+# and config's contents, so a new process skips the calibration too.
 _CALIBRATIONS: dict[tuple[str, int, int, int], dict[str, float]] = {}
 _LOAD_LOCK = threading.Lock()     # one voice load (and calibration) at a time in the process
 
@@ -145,6 +148,15 @@ def _calibration_key(model: str, threads: int) -> tuple[str, int, int, int]:
     except OSError:
         return (model, -1, -1, threads)
     return (model, info.st_size, info.st_mtime_ns, threads)
+
+
+def _stored_key(model: str, threads: int) -> str:
+    """The store key of a voice's calibration: the voice's bytes, the thread count and what
+    is measured (text and scales); a changed model or calibration is a new key."""
+    config = Path(model + ".json")
+    what = json.dumps(["piper-calibration", 1, _file_hash(Path(model)), _file_hash(config) if config.is_file() else "",
+                       threads, CALIBRATION_TEXT, CALIBRATION_SCALES])
+    return hashlib.blake2b(what.encode(), digest_size=32).hexdigest()
 
 
 def _file_hash(path: Path) -> str:
@@ -175,6 +187,7 @@ class PiperEngine(WorkerEngine):
         # One onnxruntime thread per worker unless asked: the thread count changes how the
         # model's sums are split, and so the last bits of the audio (see piper_noise).
         self.threads = threads or 1
+        self._store: Any = None      # a voiceguide.store.Store keeping calibrations between runs
 
     def worker_env(self) -> dict[str, str]:
         env = super().worker_env()
@@ -240,6 +253,33 @@ class PiperEngine(WorkerEngine):
         v = self.resolve(voice)
         return f"{v.name}:{_file_hash(v.model)[:16]}:{_file_hash(v.config)[:8]}"
 
+    def keep_calibrations_in(self, store: Any) -> None:
+        """Keep calibrations in `store`: each voice is measured once, not once per run."""
+        self._store = store
+
+    def _known_calibration(self, voice_arg: str) -> dict[str, float] | None:
+        known = _CALIBRATIONS.get(_calibration_key(voice_arg, self.threads))
+        if known is not None or self._store is None:
+            return known
+        try:
+            data = self._store.get(VOICES, _stored_key(voice_arg, self.threads))
+            stored = json.loads(data) if data is not None else None
+        except (OSError, ValueError):
+            return None
+        if not isinstance(stored, dict) or set(stored) != {f"d{s:g}" for s in CALIBRATION_SCALES} \
+                or not all(isinstance(v, float) and v > 0 for v in stored.values()):
+            return None
+        return stored
+
+    def _remember_calibration(self, voice_arg: str, measured: dict[str, float]) -> None:
+        _CALIBRATIONS.setdefault(_calibration_key(voice_arg, self.threads), measured)
+        if self._store is not None:
+            try:
+                self._store.put(VOICES, _stored_key(voice_arg, self.threads),
+                                json.dumps(measured).encode())
+            except OSError:
+                pass     # the store warns about an unwritable folder itself; calibrate next time
+
     def _prepare_worker(self, worker: Any, voice_arg: str) -> None:
         loaded = worker.state.setdefault("loaded", set())
         if voice_arg not in loaded:
@@ -247,10 +287,10 @@ class PiperEngine(WorkerEngine):
             # the biggest a worker ever gets: ~580 MiB) and the others wait for its numbers
             # instead of calibrating too, at the same moment.
             with _LOAD_LOCK:
-                key = _calibration_key(voice_arg, self.threads)
-                known = _CALIBRATIONS.get(key)
+                known = self._known_calibration(voice_arg)
                 result = worker.call("load", {"voice": voice_arg, "calibration": known}, self.startup_timeout)
-                _CALIBRATIONS.setdefault(key, {k: float(v) for k, v in result.items() if k.startswith("d")})
+                if known is None:
+                    self._remember_calibration(voice_arg, {k: float(v) for k, v in result.items() if k.startswith("d")})
             loaded.add(voice_arg)
 
 
