@@ -3,7 +3,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="$root/.venv"
-extras="${VG_EXTRAS:-neural,plot}"
+extras="${VG_EXTRAS:-neural,plot,studio}"
 
 pick_python() {
     for py in python3.13 python3.12 python3.11 python3; do

@@ -7,6 +7,7 @@
     scripts/bench --only play      # live play: time to the first sound, CPU while playing
     scripts/bench --only batch     # batch throughput: sessions per minute, -j 1 against -j 2
     scripts/bench --only curve     # render time and peak RSS against length (5 to 120 min)
+    scripts/bench --only studio    # the studio: page ready, idle CPU, a preview's first sound
 
 Render numbers, per session length:
   - voiceguide cold (empty speech cache) and warm, as a multiple of real time, the render
@@ -36,6 +37,12 @@ Batch numbers (issue 7), `voiceguide batch` run as a user runs it, warm cache, -
 Cost curve (issue 7): one warm render per session length (5, 15, 30, 60, 120 minutes; built-in
 sections back to back, fitted with --length), its wall time, seconds per minute of audio and the
 render process's peak RSS: time should grow linearly with length and memory stay flat.
+
+Studio numbers (issue 12), each from its own script in a process of its own:
+  - scripts/bench_studio.py: the page ready in chromium (goal at most 1 s) and an idle
+    studio's CPU (goal under 2 % of a core);
+  - scripts/bench_preview.py: a preview's first sound, cached (goal within 1 s) and a new
+    20-word sentence (goal within 2 s).
 """
 from __future__ import annotations
 
@@ -392,7 +399,7 @@ def bench_play(routine: str = "stress-relief", runs: int = 5, seconds: float = 2
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", choices=("voices", "render", "cold", "play", "batch", "curve"))
+    parser.add_argument("--only", choices=("voices", "render", "cold", "play", "batch", "curve", "studio"))
     parser.add_argument("--minutes", help="lengths to try (default: render 30,60; cold 60; curve 5,15,30,60,120)")
     parser.add_argument("--no-pydub", action="store_true", help="skip the (slow) pydub baseline")
     args = parser.parse_args()
@@ -413,6 +420,10 @@ def main() -> int:
     if args.only in (None, "curve"):
         print("Cost curve (one warm render per length, MP3, brown bed, fitted with --length):", flush=True)
         bench_curve([int(m) for m in (args.minutes or "5,15,30,60,120").split(",")])
+    if args.only in (None, "studio"):
+        print("Studio (page, idle CPU, previews):", flush=True)
+        for script in ("bench_studio.py", "bench_preview.py"):
+            subprocess.run([sys.executable, str(Path(__file__).with_name(script))], check=False)
     return 0
 
 

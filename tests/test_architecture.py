@@ -6,9 +6,9 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "voiceguide"
 
-FACES = ["cli", "batch", "cachedir"]     # the faces, and the one place they find the store folder
+FACES = ["cli", "batch", "studio", "cachedir"]     # the faces, and the one place they find the store folder
 STEPS = ["script", "timeline", "voices", "sound", "export"]
-LIBRARY = ["api", "session", "to_file", "live", "library"]
+LIBRARY = ["api", "session", "to_file", "live", "preview", "library"]
 
 # layer -> modules it must never import (relative to voiceguide). Arrows point down:
 # faces -> library -> steps -> support (settings, store, errors, limits, tempfiles).
@@ -25,7 +25,9 @@ FORBIDDEN = {
     "live": [*FACES, "api", "to_file"],
     "api.py": FACES,
     "lengths.py": [*FACES, "api", "session", "to_file", "live"],
-    "batch": ["cli", "live"],
+    "batch": ["cli", "studio", "live"],
+    "studio": ["cli", "batch", "live"],
+    "preview.py": [*FACES, "api", "to_file", "live"],
     "settings.py": [*FACES, *LIBRARY, *STEPS[1:], "script.parse", "script.front", "script.model", "store"],
     "limits.py": [*FACES, *LIBRARY, *STEPS[1:], "settings", "store"],
     "store.py": [*FACES, *LIBRARY, *STEPS, "settings", "limits"],
@@ -77,7 +79,7 @@ def test_only_the_faces_read_the_cache_folder_from_the_environment():
             continue
         if "VOICEGUIDE_CACHE_DIR" in file.read_text():
             assert relative.parts[0] == "cli", f"{relative} reads VOICEGUIDE_CACHE_DIR"
-        if relative.parts[0] not in ("cli", "batch"):
+        if relative.parts[0] not in ("cli", "batch", "studio"):
             assert not any(m == "voiceguide.cachedir" for m in imported_modules(file)), f"{relative} finds the store"
 
 
@@ -86,6 +88,30 @@ def test_nothing_below_the_faces_imports_click():
         relative = file.relative_to(PACKAGE)
         if relative.parts[0] != "cli":
             assert not any(m == "click" or m.startswith("click.") for m in imported_modules(file)), relative
+
+
+WEB = ("starlette", "uvicorn", "jinja2")
+
+
+def test_only_the_studio_imports_the_web_stack():
+    """The studio extra is optional: nothing outside voiceguide/studio/ imports it, and the
+    CLI's `studio` command imports it only when it runs (so `voiceguide --help` works without)."""
+    for file in sorted(PACKAGE.rglob("*.py")):
+        relative = file.relative_to(PACKAGE)
+        if relative.parts[0] == "studio":
+            continue
+        tree = ast.parse(file.read_text())
+        top_level = [node for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
+        for node in (top_level if relative == Path("cli/studio.py") else ast.walk(tree)):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [("voiceguide." if node.level else "") + (node.module or "")]
+            else:
+                continue
+            assert not any(n.split(".")[0] in WEB for n in names), f"{relative} imports {names}"
+            if relative == Path("cli/studio.py"):
+                assert not any(n.startswith("voiceguide.studio") for n in names), f"{relative} imports {names} at load"
 
 
 def test_no_module_is_over_about_400_lines():

@@ -1,0 +1,55 @@
+"""How long a session will be, as `voiceguide.api.length` says, fast enough to ask on every keystroke.
+
+`api.length` reads each sentence's measured duration from the speech store, which means
+reading (and checking) the whole stored clip: about 80 ms for a 500-line routine. A store
+entry never changes once written (its key is everything that shapes the sound), so the
+durations read once are kept here and the next check of the same routine reads none. A
+sentence not in the store is looked up again each time (a render or preview may add it).
+"""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from ..lengths import SessionLength, length_timer
+from ..library import plan_session
+from ..script.model import Routine
+from ..settings import Settings
+
+MAX_KNOWN = 50_000          # sentences remembered (then forgotten all at once: rare, and only slower)
+
+
+class Durations:
+    """Measured durations read from the store at `store`, remembered between plans."""
+
+    def __init__(self, store: Path | None):
+        self.store = store
+        self._known: dict[tuple, float] = {}
+        self._lock = threading.Lock()
+
+    def length(self, routine: Routine, settings: Settings) -> SessionLength:
+        """`voiceguide.lengths.session_length(routine, settings, store)`, remembering what it read."""
+        timer = length_timer(routine, engine=settings.engine, voice=settings.voice, cache=self.store)
+        cache = timer.cache
+        voice = (timer.engine, settings.voice, tuple(sorted(routine.meta.pronounce.items())))
+
+        def seconds(sentence: str, speed: float) -> float:
+            key = (voice, sentence, speed)
+            known = self._known.get(key)
+            if known is not None:
+                return known
+            hits = cache.hits if cache is not None else 0
+            found = timer(sentence, speed)
+            if cache is not None and cache.hits > hits:       # measured: it will never change
+                with self._lock:
+                    if len(self._known) >= MAX_KNOWN:
+                        self._known.clear()
+                    self._known[key] = found
+            return found
+
+        try:
+            timeline = plan_session(routine, settings, timer=seconds)
+        finally:
+            timer.close()
+        return SessionLength(timeline.total, timer.measured, fitted=settings.length is not None,
+                             engine=timer.engine, timeline=timeline)
