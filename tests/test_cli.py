@@ -55,13 +55,13 @@ def test_validate_reports_every_file_and_fails_with_2(run, tmp_path):
     good = tmp_path / "good.routine.md"
     bad = tmp_path / "bad.routine.md"
     good.write_text(routine_text("Hello.\n"))
-    bad.write_text(routine_text("Hi. [hold]\n\n[wait]\n", 'title = "T"\nspeed = 5'))
+    bad.write_text(routine_text("Hi. [hold]\n\n[rest]\n", 'title = "T"\nspeed = 5'))
     result = run("validate", str(good), str(bad))
     assert result.exit_code == 2
     assert f"{good}: ok" in result.output
     assert f"{bad}:3: speed: " in result.output
     assert f"{bad}:5: [hold]: write [hold 30s]" in result.output
-    assert f"{bad}:7: unknown directive [wait]" in result.output
+    assert f"{bad}:7: unknown directive [rest]" in result.output
 
 
 def test_validate_missing_file(run, tmp_path):

@@ -36,6 +36,17 @@ def test_format_doc_examples_parse_and_plan(index):
     assert plan(routine).total > 10
 
 
+def test_format_doc_shows_wait_and_pace_as_they_plan():
+    """The first example uses `[wait]` and `{pace}`; its plan has a wait of the `wait` default
+    and a paragraph spoken at its own pace."""
+    from voiceguide.settings import DEFAULTS
+    first = routine_examples(ROOT / "docs" / "routine-format.md")[0]
+    assert "[wait]" in first and "{pace 0.8}" in first
+    timeline = plan(parse_routine(first, "example.routine.md"))
+    assert [e.duration for e in timeline.events if e.kind == "wait"] == [DEFAULTS["wait"]]
+    assert {e.pace for e in timeline.events if e.kind == "say"} == {1.0, 0.8}
+
+
 def test_cli_reference_is_generated_from_the_real_help():
     import importlib.util
     spec = importlib.util.spec_from_file_location("gen_cli_docs", ROOT / "scripts" / "gen_cli_docs.py")

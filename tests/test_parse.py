@@ -143,7 +143,19 @@ def test_front_matter_errors(front, expected):
     ("[breathe 0]\n", "r.md:4: [breathe 0]: the number of breaths must be from 1 to 100"),
     ("[breathe 3 up 2s]\n", "r.md:4: [breathe 3 up 2s]: write [breathe 5]"),
     ("[breathe 3 in 2x]\n", "r.md:4: [breathe]: bad duration '2x'"),
-    ("Hi. [wait 5s]\n", "r.md:4: unknown directive [wait 5s] (expected pause, hold, chime or breathe)"),
+    ("Hi. [rest 5s]\n", "r.md:4: unknown directive [rest 5s] (expected pause, hold, wait, chime or breathe)"),
+    ("Hi. [wait 5s 2s]\n", "r.md:4: [wait 5s 2s]: write [wait] or [wait 60s]"),
+    ("Hi. [wait 0.5s]\n", "r.md:4: [wait 0.5s]: a wait lasts from 1s to 30m"),
+    ("Hi. [wait 31m]\n", "r.md:4: [wait 31m]: a wait lasts from 1s to 30m"),
+    ("Hi. [wait soon]\n", "r.md:4: [wait]: bad duration 'soon'"),
+    ("Slow {pace 0.8} words.\n", "r.md:4: {pace 0.8} must end its paragraph"),
+    ("Slow words. {pace 2}\n", "r.md:4: {pace 2}: the pace must be from 0.5 to 1.5"),
+    ("Slow words. {pace 0.4}\n", "r.md:4: {pace 0.4}: the pace must be from 0.5 to 1.5"),
+    ("Slow words. {pace}\n", "r.md:4: {pace}: write {pace 0.8}"),
+    ("Slow words. {pace slow}\n", "r.md:4: {pace slow}: write {pace 0.8}"),
+    ("Words.\n\n{pace 0.8}\n", "r.md:6: {pace} must end a paragraph of words"),
+    ("[hold 5s] {pace 0.8}\n", "r.md:4: {pace} must end a paragraph of words"),
+    ("# Title {pace 0.8}\nHi.\n", "r.md:4: {pace 0.8} must end its paragraph"),
     ("Hi. []\n", "r.md:4: empty directive '[]'"),
     ("Hi. [hold 30s\n", "r.md:4: unmatched square bracket in: Hi. [hold 30s"),
     ("Use your {side} hand.\n", "r.md:4: {side} is only allowed in a section whose heading ends with {sides}"),
@@ -177,7 +189,7 @@ def test_structure_errors(text, expected):
 
 
 def test_all_problems_reported_in_line_order():
-    text = routine_text("Hi. [wait]\n\n# H\n[hold]\n{x}\n", 'title = "T"\nspeed = 9')
+    text = routine_text("Hi. [rest]\n\n# H\n[hold]\n{x}\n", 'title = "T"\nspeed = 9')
     found = problems_of(text)
     assert [p.split(":")[1] for p in found] == ["3", "5", "8", "9"]
 

@@ -102,11 +102,11 @@ def plan_session(routine: Routine, settings: Settings, timer: SpeechTimer = esti
     speed, length = settings.speed, settings.length
     try:
         try:
-            timeline = plan(routine, speed=speed, length=length, timer=timer)
+            timeline = plan(routine, speed=speed, length=length, timer=timer, wait=settings.wait)
         except FitError as exc:
             if fit or not exc.shortest * (1 - ESTIMATE_SLACK) <= exc.wanted <= exc.longest * (1 + ESTIMATE_SLACK):
                 raise
-            timeline = plan(routine, speed=speed, length=length, timer=timer, fit=False)
+            timeline = plan(routine, speed=speed, length=length, timer=timer, fit=False, wait=settings.wait)
     except FitError as exc:
         if settings.from_routine("length"):
             exc.args = (f"{routine.source}:{routine.meta.lines.get('length', 1)}: {exc}",)

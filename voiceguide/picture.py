@@ -15,11 +15,12 @@ from .timeline import Timeline
 KIND_COLOURS = {
     "say": "#3b6ea8",
     "hold": "#e0913a",
+    "wait": "#c9a227",
     "breathe": "#5aa469",
     "chime": "#b5527d",
     "pause": "#d9d9d9",
 }
-KIND_ROWS = ("say", "breathe", "hold", "pause", "chime")
+KIND_ROWS = ("say", "breathe", "hold", "wait", "pause", "chime")
 
 
 def _pyplot():

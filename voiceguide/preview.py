@@ -40,7 +40,7 @@ from .sound.chimes import ChimeSet
 from .sound.gain import estimate_gain
 from .sound.mix import Bed, Mix, MixOptions, MixParts, SpeechSource, open_bed, open_chimes, prepare_speech
 from .sound.envelopes import seconds_to_frame
-from .timeline import BREATHE_IN_CUE, BREATHE_OUT_CUE, Pace, Timeline, pace_for
+from .timeline import BREATHE_IN_CUE, BREATHE_OUT_CUE, Pace, Timeline, from_speech_key, pace_for, paced_speed
 from .voices import Narrator, SynthesisError
 
 SpanKind = Literal["event", "section", "first"]
@@ -141,8 +141,9 @@ def _pace(narrator: Narrator) -> Pace:
     return pace_for(narrator.engine.name, label)
 
 
-def _span_texts(timeline: Timeline, span: Span) -> list[str]:
-    """The sentences spoken inside the span (raises for a span the plan does not have)."""
+def _span_texts(timeline: Timeline, span: Span) -> list[tuple[str, float]]:
+    """The (sentence, speed) pairs spoken inside the span (raises for a span the plan does not
+    have): a `{pace}`d paragraph's sentences at their own speed."""
     if span.kind == "event":
         events = [timeline.events[_checked(span.index, len(timeline.events), "event")]]
     elif span.kind == "section":
@@ -150,12 +151,13 @@ def _span_texts(timeline: Timeline, span: Span) -> list[str]:
         events = [e for e in timeline.events if e.section == index]
     else:
         events = [e for e in timeline.events if e.start < span.seconds]
-    texts: dict[str, None] = {}
+    texts: dict[tuple[str, float], None] = {}
+    speed = timeline.speed
     for event in events:
         if event.kind == "say" and event.text.strip():
-            texts[event.text] = None
+            texts[(event.text, paced_speed(speed, event.pace))] = None
         elif event.kind == "breathe":
-            texts[BREATHE_IN_CUE] = texts[BREATHE_OUT_CUE] = None
+            texts[(BREATHE_IN_CUE, speed)] = texts[(BREATHE_OUT_CUE, speed)] = None
     return list(texts)
 
 
@@ -294,11 +296,12 @@ class Previewer:
             key = (options.chime, _changed(options.chime), options.sample_rate)
             return self._cached(self._chimes, key, lambda: open_chimes(options))
 
-        def clip(text: str, speech: SpeechSource, options: MixOptions) -> np.ndarray:
-            if timer.known(text, speed):
-                return prepare_speech(text, speech, options)
+        def clip(key: str, speech: SpeechSource, options: MixOptions) -> np.ndarray:
+            text, pace = from_speech_key(key)
+            if timer.known(text, paced_speed(speed, pace)):
+                return prepare_speech(key, speech, options)
             # Outside the span and never spoken: silent for as long as it is planned.
-            return np.zeros(seconds_to_frame(timer(text, speed), options.sample_rate), np.float32)
+            return np.zeros(seconds_to_frame(timer(text, paced_speed(speed, pace)), options.sample_rate), np.float32)
 
         return MixParts(bed=bed, chimes=chimes, clip=clip)
 
@@ -313,8 +316,9 @@ class Previewer:
             timeline, synthesized = self._narrate(voice, routine, settings, span)
             narrator, speed = voice.narrator, timeline.speed
 
-            def speech(text: str) -> tuple[np.ndarray, int]:
-                spoken = narrator.speech(text, speed)
+            def speech(key: str) -> tuple[np.ndarray, int]:
+                text, pace = from_speech_key(key)
+                spoken = narrator.speech(text, paced_speed(speed, pace))
                 return spoken.samples, spoken.sample_rate
 
             options = MixOptions(
@@ -339,21 +343,23 @@ class Previewer:
         """Plan as `voiceguide plan` does, speak the span's sentences that are not known yet, and
         plan again with them measured; for "first", until the measured plan brings no new
         sentence into the span. Returns the plan and how many sentences were spoken."""
-        timer, narrator, speed = _Timer(voice), voice.narrator, settings.speed
+        timer, narrator = _Timer(voice), voice.narrator
         timeline = plan_session(routine, settings, timer=timer)
         synthesized = 0
         for _ in range(REPLANS):
-            new = [text for text in _span_texts(timeline, span) if not timer.known(text, speed)]
+            new = [pair for pair in _span_texts(timeline, span) if not timer.known(*pair)]
             if not new:
                 break
             before = narrator.stats.synthesized
-            try:
-                spoken = narrator.prepare(new, speed)
-            except SynthesisError as exc:
-                raise _at_its_line(exc, routine, timeline) from None
+            for at in dict.fromkeys(speed for _, speed in new):     # a {pace} speaks at its own speed
+                texts = [text for text, speed in new if speed == at]
+                try:
+                    spoken = narrator.prepare(texts, at)
+                except SynthesisError as exc:
+                    raise _at_its_line(exc, routine, timeline) from None
+                for text, speech in zip(texts, spoken):
+                    voice.measured[(text, at)] = speech.duration
             synthesized += narrator.stats.synthesized - before
-            for text, speech in zip(new, spoken):
-                voice.measured[(text, speed)] = speech.duration
             timeline = plan_session(routine, settings, timer=timer)
         return timeline, synthesized
 

@@ -20,7 +20,7 @@ from .library import plan_session as plan
 from .script.model import Routine
 from .settings import Settings
 from .sound.mix import Mix, MixOptions, MixParts
-from .timeline import Timeline, spoken_texts
+from .timeline import Timeline, from_speech_key, paced_speed, spoken
 from .voices import Narrator, SynthesisError
 
 Progress = Callable[[str, float, float], None]
@@ -98,9 +98,10 @@ class Prepared:
         """The session's mix (live play passes its own parts)."""
         narrator, speed = self.narrator, self.timeline.speed
 
-        def speech(text: str) -> tuple[np.ndarray, int]:
-            spoken = narrator.speech(text, speed)
-            return spoken.samples, spoken.sample_rate
+        def speech(key: str) -> tuple[np.ndarray, int]:
+            text, pace = from_speech_key(key)          # a {pace}d sentence: at its own speed
+            said = narrator.speech(text, paced_speed(speed, pace))
+            return said.samples, said.sample_rate
 
         return Mix(self.timeline, speech, options, parts)
 
@@ -136,11 +137,13 @@ def prepare(routine: Routine, settings: Settings, resources: Resources = Resourc
 
     narrator = narrator_for(routine, settings, resources, warn)
     try:
-        texts = spoken_texts(checked.draft)
+        texts = spoken(checked.draft)            # (sentence, speed): {pace} speaks at its own
         step = 4 * narrator.jobs   # a few sentences per worker between progress reports
         for done in range(0, len(texts), step):
+            batch = texts[done:done + step]
             try:
-                narrator.prepare(texts[done:done + step], settings.speed)
+                for speed in dict.fromkeys(speed for _, speed in batch):
+                    narrator.prepare([text for text, at in batch if at == speed], speed)
             except SynthesisError as exc:
                 raise _at_its_line(exc, routine, checked.draft) from None
             if progress is not None:

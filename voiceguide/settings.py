@@ -90,6 +90,10 @@ class Settings:
     ambient_volume: float = setting(-22.0, Spec(
         "number", "Bed level relative to the voice.", unit="dB", lo=-60.0, hi=0.0, front_matter=True))
     chime: str = setting("bell", Spec("text", "Chime sound: bell, a sound file, or none.", front_matter=True))
+    wait: float = setting(30.0, Spec(
+        "duration", "How long a [wait] step lasts in a file, before its soft cue (live play waits for a key).",
+        lo=1.0, hi=1800.0, front_matter=True, faces=FACES, metavar="DURATION",
+        face_help={"play": "How long a [wait] step lasts without a terminal (on one, play waits for space or n)."}))
     sleep: float = setting(0.0, Spec(
         "duration", "Keep the bed going this long after the last words, fading out (bedtime).",
         lo=0.0, metavar="DURATION"))
@@ -192,6 +196,8 @@ def _duration(spec: Spec, value: Any) -> float:
         raise ValueError("must be longer than zero")
     if seconds < 0:
         raise ValueError("must not be negative")
+    if spec.lo and seconds < spec.lo:
+        raise ValueError(f"{format_duration(seconds)} is shorter than {format_duration(spec.lo)}")
     if spec.hi is not None and seconds > spec.hi:
         raise ValueError(f"{format_duration(seconds)} is longer than {format_duration(spec.hi)}")
     return seconds

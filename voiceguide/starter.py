@@ -10,6 +10,7 @@ speed = 1.0          # narration tempo, 0.5 (slow) to 2.0 (fast); pauses and hol
 voice = "default"
 ambient = "brown"    # white, pink, brown, drone, ocean, a sound file, or "none"
 # length = "5m"      # uncomment to fit the whole session to exactly this length
+wait = "30s"         # how long a [wait] lasts in a file (live play waits for space or n)
 
 [pronounce]          # words the voice should say differently
 effleurage = "eff-luh-rahzh"
@@ -22,6 +23,10 @@ Find a comfortable seat and let your shoulders drop.
 If anything hurts, stop and rest your hands. [pause 3s]
 
 # Warm up
+Put a little oil or lotion in one palm, and take your time. [wait]
+<!-- [wait]: a step done in the listener's own time. Live play waits there until space or n;
+     a file waits 30 s (the wait setting above, or [wait 60s]), then a soft chime. -->
+
 Rub your palms together briskly to warm them. [hold 30s]
 
 ## Effleurage {sides}
@@ -32,5 +37,8 @@ With your {other} palm, stroke slowly from the fingertips up to the wrist. [hold
 # Finish {silent}
 <!-- {silent}: this heading is a chapter, but its title is not read aloud. -->
 [breathe 3]
-Shake your hands out gently. Well done. [chime]
+Shake your hands out gently. [chime]
+
+Let your hands rest in your lap. Well done. {pace 0.85}
+<!-- {pace 0.85} at the end of a paragraph: it is spoken at 0.85 times the session's speed. -->
 '''

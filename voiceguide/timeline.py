@@ -1,4 +1,4 @@
-"""Routine -> Timeline: when every sentence, pause, hold, chime and breath happens.
+"""Routine -> Timeline: when every sentence, pause, hold, wait, chime and breath happens.
 
 The planner only needs to know how long each sentence takes to say. Before any audio exists
 that comes from an estimate; the narrator later passes measured durations through the same
@@ -12,10 +12,10 @@ from typing import Callable, Literal
 from .errors import VoiceguideError
 from .script.durations import format_duration
 from .settings import resolve
-from .script.model import Breathe, Chime, Hold, Pause, Routine, Say, Step
+from .script.model import Breathe, Chime, Hold, Pause, Routine, Say, Step, Wait
 from .script.sentences import split_sentences
 
-EventKind = Literal["say", "pause", "hold", "chime", "breathe"]
+EventKind = Literal["say", "pause", "hold", "wait", "chime", "breathe"]
 SpeechTimer = Callable[[str, float], float]
 """(sentence, speed) -> seconds of speech."""
 
@@ -26,7 +26,9 @@ TITLE_GAP = 1.6
 LEAD_IN = 1.5          # silence (bed only) before the first words
 TAIL = 4.0             # after the last event, before the end
 CHIME_SECONDS = 2.5    # a [chime] with its decay
-HOLD_END_CHIME = 1.5   # the soft chime that closes a hold
+HOLD_END_CHIME = 1.5   # the soft chime that closes a hold (and a wait)
+WAIT_TEXT = "live play waits for space or n"   # what a wait event says in the plan
+PACE_MARK = "\x1f"     # between a sentence and its pace in a speech key (no routine text holds it)
 
 # When fitting `length`, flexible time may shrink to half or stretch up to this factor.
 MIN_FLEX_SCALE = 0.5
@@ -87,6 +89,24 @@ def estimate_speech(text: str, speed: float, pace: Pace = DEFAULT_PACE) -> float
     return pace.seconds(text) / speed
 
 
+def paced_speed(speed: float, pace: float) -> float:
+    """The speed a `{pace}`d paragraph is spoken at. Rounded, so the narrator, the speech cache
+    and the planner all name the same speed; a pace of 1 leaves the session's speed as it is."""
+    return speed if pace == 1.0 else round(speed * pace, 4)
+
+
+def speech_key(text: str, pace: float = 1.0) -> str:
+    """What the mix asks its speech source for: the sentence, tagged with its pace when a
+    `{pace}` changed it, so the same words at two speeds are two clips."""
+    return text if pace == 1.0 else f"{text}{PACE_MARK}{pace:g}"
+
+
+def from_speech_key(key: str) -> tuple[str, float]:
+    """(sentence, pace) from `speech_key`: how a speech source knows the speed to speak at."""
+    text, mark, pace = key.partition(PACE_MARK)
+    return (text, float(pace)) if mark else (key, 1.0)
+
+
 @dataclass(frozen=True)
 class Event:
     """One thing on the timeline. Events tile the session: each starts where the last ended."""
@@ -98,6 +118,7 @@ class Event:
     text: str = ""
     step: Step | None = None   # the model step this came from (None for natural gaps)
     flexible: bool = False     # may be scaled when fitting a length
+    pace: float = 1.0          # a say event of a `{pace}`d paragraph: spoken at speed x pace
 
     @property
     def end(self) -> float:
@@ -153,6 +174,18 @@ def spoken_texts(timeline: Timeline) -> list[str]:
     return list(texts)
 
 
+def spoken(timeline: Timeline) -> list[tuple[str, float]]:
+    """Every distinct (sentence, speed) the session speaks, in order: a `{pace}`d paragraph's
+    sentences at their own speed."""
+    found: dict[tuple[str, float], None] = {}
+    for event in timeline.events:
+        if event.kind == "say":
+            found[(event.text, paced_speed(timeline.speed, event.pace))] = None
+        elif event.kind == "breathe":
+            found[(BREATHE_IN_CUE, timeline.speed)] = found[(BREATHE_OUT_CUE, timeline.speed)] = None
+    return list(found)
+
+
 class FitError(VoiceguideError, ValueError):
     """The routine cannot be fitted into the requested length."""
 
@@ -172,23 +205,26 @@ class _Draft:
     text: str = ""
     step: Step | None = None
     flexible: bool = False
+    pace: float = 1.0
 
 
 @dataclass
 class _Builder:
     speed: float
     timer: SpeechTimer
+    wait: float = 30.0             # a [wait] without its own length
     drafts: list[_Draft] = field(default_factory=list)
 
-    def gap(self, seconds: float, section: int) -> None:
-        self.drafts.append(_Draft("pause", seconds / self.speed, section, flexible=True))
+    def gap(self, seconds: float, section: int, speed: float | None = None) -> None:
+        self.drafts.append(_Draft("pause", seconds / (speed or self.speed), section, flexible=True))
 
     def say(self, step: Say, section: int) -> None:
-        sentences = split_sentences(step.text)
-        for i, sentence in enumerate(sentences):
+        """Each sentence at the paragraph's speed (`{pace}`), the gaps between them too."""
+        speed = paced_speed(self.speed, step.pace)
+        for i, sentence in enumerate(split_sentences(step.text)):
             if i:
-                self.gap(SENTENCE_GAP, section)
-            self.drafts.append(_Draft("say", self.timer(sentence, self.speed), section, sentence, step))
+                self.gap(SENTENCE_GAP, section, speed)
+            self.drafts.append(_Draft("say", self.timer(sentence, speed), section, sentence, step, pace=step.pace))
 
     def add(self, step: Step, section: int) -> None:
         if isinstance(step, Say):
@@ -197,6 +233,10 @@ class _Builder:
             self.drafts.append(_Draft("pause", step.seconds, section, step=step, flexible=not step.fixed))
         elif isinstance(step, Hold):
             self.drafts.append(_Draft("hold", step.seconds, section, step=step))
+            self.drafts.append(_Draft("chime", HOLD_END_CHIME, section, step=step))
+        elif isinstance(step, Wait):
+            seconds = self.wait if step.seconds is None else step.seconds
+            self.drafts.append(_Draft("wait", seconds, section, WAIT_TEXT, step))
             self.drafts.append(_Draft("chime", HOLD_END_CHIME, section, step=step))
         elif isinstance(step, Chime):
             self.drafts.append(_Draft("chime", CHIME_SECONDS, section, step=step))
@@ -211,18 +251,21 @@ def plan(
     length: float | None | object = FROM_ROUTINE,
     timer: SpeechTimer = estimate_speech,
     fit: bool = True,
+    wait: float | None = None,
 ) -> Timeline:
-    """Lay the routine out in time at `speed`, fitted to `length` (None: its natural length).
-    Left out, each is the front matter's, else the default (resolved as every setting is, by
-    `settings.resolve`); a session's resolved settings pass both. `fit=False` skips fitting a
+    """Lay the routine out in time at `speed`, fitted to `length` (None: its natural length),
+    a `[wait]` of no length of its own lasting `wait` seconds. Left out, each is the front
+    matter's, else the default (resolved as every setting is, by `settings.resolve`); a
+    session's resolved settings pass them all. `fit=False` skips fitting a
     length: what to say is known before synthesis, but whether a length can be met only once
     the real sentence durations are (estimates may be off either way)."""
-    if speed is None or length is FROM_ROUTINE:
+    if speed is None or length is FROM_ROUTINE or wait is None:
         chosen = resolve({}, routine.meta.settings)
         speed = chosen.speed if speed is None else speed
         length = chosen.length if length is FROM_ROUTINE else length
+        wait = chosen.wait if wait is None else wait
     assert length is None or isinstance(length, (int, float))
-    builder = _Builder(speed, timer)
+    builder = _Builder(speed, timer, wait)
     builder.drafts.append(_Draft("pause", LEAD_IN, 0, flexible=True))
     previous: Step | None = None
     for index, section in enumerate(routine.sections):
@@ -256,7 +299,7 @@ def _assemble(routine: Routine, speed: float, drafts: list[_Draft]) -> Timeline:
     events: list[Event] = []
     t = 0.0
     for d in drafts:
-        events.append(Event(t, d.duration, d.kind, d.section, d.text, d.step, d.flexible))
+        events.append(Event(t, d.duration, d.kind, d.section, d.text, d.step, d.flexible, d.pace))
         t += d.duration
     total = t
     first: dict[int, Event] = {}

@@ -45,8 +45,8 @@ def test_the_listing_has_folder_routines_first_and_a_copy_hides_its_built_in(stu
     mine = listing[0]
     assert mine["title"] == "My bedtime" and mine["error"] is None
     assert mine["length"] > 3 and re.fullmatch(r"~\d+s", mine["length_text"])
-    assert listing[1]["error"] == "broken.routine.md:5: unknown directive [paws 3s] (expected pause, hold, chime or " \
-                                  "breathe)"
+    assert listing[1]["error"] == "broken.routine.md:5: unknown directive [paws 3s] (expected pause, hold, wait, " \
+                                  "chime or breathe)"
     assert listing[1]["length"] is None
     desk = next(r for r in listing if r["name"] == "desk-break")
     assert desk["description"] and desk["suits"] and desk["caution"] and desk["length"] > 60
@@ -160,7 +160,7 @@ def routine_of_500_lines() -> tuple[str, list[int]]:
                   "Stroke each finger from the base to the tip. [pause 2s]", "[hold 10s]",
                   "Press gently on the palm for a moment.", "[breathe 2]", "", "<!-- a comment -->", ""]
     lines = lines[:500]
-    lines[119], lines[300], lines[449] = "[wait 3s]", "[hold]", "[pause soon]"
+    lines[119], lines[300], lines[449] = "[rest 3s]", "[hold]", "[pause soon]"
     return "\n".join(lines) + "\n", [120, 301, 450]
 
 
@@ -173,7 +173,7 @@ def test_validating_500_lines_finds_each_problem_at_its_line(studio):
     problems = studio.client.post("/api/validate", json={"text": text, "name": "long"}).json()["problems"]
     assert [p["line"] for p in problems] == wrong
     assert [p["message"] for p in problems] == [p.message for p in raised.value.problems]
-    fixed = text.replace("[wait 3s]", "[pause 3s]").replace("[hold]", "[hold 5s]").replace("[pause soon]", "")
+    fixed = text.replace("[rest 3s]", "[pause 3s]").replace("[hold]", "[hold 5s]").replace("[pause soon]", "")
     started = time.perf_counter()
     assert studio.client.post("/api/validate", json={"text": fixed, "name": "long"}).json() == {"problems": []}
     print(f"validate, 500 valid lines, through the test client: {1000 * (time.perf_counter() - started):.1f} ms")

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from ..script.durations import format_duration
-from ..script.model import Breathe, Hold
+from ..script.model import Breathe, Hold, Wait
 from ..timeline import BREATHE_IN_CUE, BREATHE_OUT_CUE, Timeline
 from .atomic import check_writable, write_text
 
@@ -104,9 +104,9 @@ def txt(timeline: Timeline, markers: bool = True) -> str:
         step = None
         if not markers:
             continue
-        if e.kind == "hold":
-            lines.append(f"(hold {format_duration(e.duration)})")
-        elif e.kind == "chime" and not isinstance(e.step, Hold):
+        if e.kind in ("hold", "wait"):
+            lines.append(f"({e.kind} {format_duration(e.duration)})")
+        elif e.kind == "chime" and not isinstance(e.step, (Hold, Wait)):
             lines.append("(chime)")
         elif e.kind == "breathe" and isinstance(e.step, Breathe):
             b = e.step

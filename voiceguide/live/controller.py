@@ -16,6 +16,7 @@ How each control works, in terms of the program (the `Mix`, a pure function of t
   chime (the bed, not silence: it is a hold); - cuts 15 s from what is left of it (the
   owed extra first, then the hold itself, by a crossfaded jump to its end). Either changes
   the output by exactly 15 s, or by all that is left of the hold when that is less.
+* a [wait] holds the program, the bed playing on, until space or `n` (waits.py).
 * pause fades out, then holds the cursor where the pause was pressed and outputs silence;
   resume fades back in from there. Volume steps glide over 50 ms. Quit fades to silence.
 * Every control starts a cue (cues.py) over the output, which pause, volume and quit fades
@@ -43,6 +44,7 @@ from .cues import Cues
 from .output import glide_level, mix_cues, soft_ceiling
 from .state import Cursor, Now, State
 from .tape import BedTape
+from .waits import Waits
 
 __all__ = ["Controller", "Cursor", "Now", "State", "QUIT_FADE"]
 
@@ -65,6 +67,7 @@ class Controller:
     start: int | None = None              # first program frame (default: just before the words)
     tape: BedTape | None = None
     cues: Cues | None = None
+    wait_for_keys: bool = True            # False (no terminal): a [wait] lasts its planned length
     state: State = field(init=False)
 
     def __post_init__(self) -> None:
@@ -83,6 +86,7 @@ class Controller:
                             if e.step is not None and e.kind != "pause" and self._previous_of_step(i) is None]
         self.step_frames = [self.starts[i] for i in self.step_events]
         self.holds = [i for i, e in enumerate(events) if e.kind == "hold"]
+        self.waits = Waits.of(events, self.starts, self.ends, self.rate)
         if self.tape is None:
             self.tape = BedTape(self.rate, self.channels, int(4 * self.rate), m.bed_source())
         if self.cues is None:
@@ -133,8 +137,17 @@ class Controller:
                 cursor = replace(cursor, extra=cursor.extra - k)
                 done += k
                 continue
+            if cursor.waiting:                               # held in a [wait]: bed only
+                gain[done:] = cursor.extra_gain
+                done = n
+                break
             p = cursor.position
             stop = m.frames
+            if follow and self.wait_for_keys and (at := self.waits.next_stop(p)) is not None:
+                if at == p:                                  # a [wait] holds here
+                    cursor = replace(cursor, waiting=True, extra_gain=float(m.bed_gain_curve(p, 1)[0]))
+                    continue
+                stop = at
             if follow:
                 for hold, frames in cursor.changes:
                     at = self._cut_point(hold, frames)
@@ -242,6 +255,9 @@ class Controller:
         (the listener hears a low, dull cue instead)."""
         if self.state.mode in ("quit", "end"):
             return False
+        if command is Command.PAUSE and self.state.mode == "play" and self.wait_for_keys and \
+                self.waits.holds(self.state.cursor):
+            command = Command.SKIP                           # space ends a [wait], as n does
         handler = {
             Command.PAUSE: self._pause, Command.SKIP: self._skip, Command.REPEAT: self._repeat,
             Command.LONGER: lambda: self._hold(+1), Command.SHORTER: lambda: self._hold(-1),
@@ -292,7 +308,7 @@ class Controller:
 
     def _jump(self, target: int) -> None:
         target = max(0, min(target, self.mix.frames))
-        self._move(replace(self.state.playing, position=target, extra=0))
+        self._move(replace(self.state.playing, position=target, extra=0, waiting=False))
 
     def _skip(self) -> str | None:
         p = self.state.playing.position

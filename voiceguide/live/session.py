@@ -118,6 +118,7 @@ class Session:
         assert self.sink is not None and self.stream is not None, "prepare() first"
         self.clock = clock or SystemClock()
         keys = keys or NoKeys(self.clock)
+        self.controller.wait_for_keys = not isinstance(keys, NoKeys)   # nobody to end a [wait]
         self.stream.synchronous = not threaded
         previous_interval = sys.getswitchinterval()
         sys.setswitchinterval(SWITCH_INTERVAL)

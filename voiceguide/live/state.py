@@ -12,7 +12,8 @@ class Cursor:
 
     position: int
     extra: int = 0
-    extra_gain: float = 0.0       # the bed's gain while those frames play
+    extra_gain: float = 0.0       # the bed's gain while those frames play (or while waiting)
+    waiting: bool = False         # held in a [wait] until space or n (waits.py)
     # (hold event index, frames): + bed owed at the hold's end, - frames cut before its end
     changes: tuple[tuple[int, int], ...] = ()
 

@@ -13,7 +13,8 @@ from typing import TextIO
 
 from .controller import Now
 
-EVENT_NAMES = {"say": "speaking", "pause": "pause", "hold": "hold", "chime": "chime", "breathe": "breathing"}
+EVENT_NAMES = {"say": "speaking", "pause": "pause", "hold": "hold", "chime": "chime", "breathe": "breathing",
+               "wait": "waiting: space or n to go on"}
 
 
 def clock(seconds: float) -> str:

@@ -49,11 +49,13 @@ class Meta:
 
 @dataclass(frozen=True)
 class Say:
-    """A block of narration: one paragraph, or the spoken title of a section."""
+    """A block of narration: one paragraph, or the spoken title of a section. `pace` scales
+    the session's speed for it (`{pace 0.8}` at the paragraph's end: slower closing words)."""
 
     text: str
     line: int
     is_title: bool = False
+    pace: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,15 @@ class Hold:
     """A timed hold while the listener works; exact, ends with a soft chime."""
 
     seconds: float
+    line: int
+
+
+@dataclass(frozen=True)
+class Wait:
+    """A step the listener finishes in their own time (warm a towel): live play waits for a
+    key; a file gives it `seconds`, or the session's `wait` setting when None, then a soft cue."""
+
+    seconds: float | None
     line: int
 
 
@@ -92,7 +103,7 @@ class Breathe:
         return self.count * (self.inhale + self.exhale)
 
 
-Step = Union[Say, Pause, Hold, Chime, Breathe]
+Step = Union[Say, Pause, Hold, Wait, Chime, Breathe]
 
 
 @dataclass(frozen=True)

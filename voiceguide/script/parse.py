@@ -6,12 +6,13 @@ line, all of them at once, and never fail with anything but `RoutineError`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..limits import DEFAULT_LIMITS, Limits
-from .durations import DurationError, parse_duration
+from .durations import DurationError, format_duration, parse_duration
 from .front import parse_front
-from .model import Breathe, Chime, Hold, Pause, Routine, Say, Section, Step
+from .model import Breathe, Chime, Hold, Pause, Routine, Say, Section, Step, Wait
+from .pace import take_pace
 from .problems import CONTROL as _CONTROL, Collector as _Collector, Problem, RoutineError, excerpt
 
 __all__ = ["FENCE", "Problem", "RoutineError", "excerpt", "parse_bytes", "parse_routine"]
@@ -26,6 +27,7 @@ _DIRECTIVE = re.compile(r"\[([^\[\]]*)\]")
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _LIST_MARKER = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 _BREATH_COUNT = re.compile(r"[0-9]{1,9}")
+DIRECTIVES = "expected pause, hold, wait, chime or breathe"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -86,7 +88,7 @@ def _parse_directive(body: str, line: int, out: _Collector) -> Step | None:
     """`body` is the text inside the brackets, e.g. "pause 5s fixed"."""
     words = body.split()
     if not words:
-        out.add(line, "empty directive '[]' (expected pause, hold, chime or breathe)")
+        out.add(line, f"empty directive '[]' ({DIRECTIVES})")
         return None
     name, args = words[0].lower(), words[1:]
     shown = f"[{excerpt(body.strip())}]"
@@ -105,6 +107,8 @@ def _parse_directive(body: str, line: int, out: _Collector) -> Step | None:
             return None
         seconds = _parse_duration_arg(args[0], line, "hold", out)
         return None if seconds is None else Hold(seconds, line)
+    if name == "wait":
+        return _parse_wait(args, shown, line, out)
     if name == "chime":
         if args:
             out.add(line, f"{shown}: [chime] takes no arguments")
@@ -112,8 +116,26 @@ def _parse_directive(body: str, line: int, out: _Collector) -> Step | None:
         return Chime(line)
     if name == "breathe":
         return _parse_breathe(args, shown, line, out)
-    out.add(line, f"unknown directive {shown} (expected pause, hold, chime or breathe)")
+    out.add(line, f"unknown directive {shown} ({DIRECTIVES})")
     return None
+
+
+def _parse_wait(args: list[str], shown: str, line: int, out: _Collector) -> Wait | None:
+    """`[wait]` (the session's `wait` setting in a file) or `[wait 60s]`, within the setting's range."""
+    from ..settings import SCHEMA
+    if len(args) > 1:
+        out.add(line, f"{shown}: write [wait] or [wait 60s]")
+        return None
+    if not args:
+        return Wait(None, line)
+    seconds = _parse_duration_arg(args[0], line, "wait", out)
+    if seconds is None:
+        return None
+    spec = SCHEMA["wait"]
+    if not spec.lo <= seconds <= spec.hi:   # type: ignore[operator]
+        out.add(line, f"{shown}: a wait lasts from {format_duration(spec.lo)} to {format_duration(spec.hi)}")
+        return None
+    return Wait(seconds, line)
 
 
 def _parse_breathe(args: list[str], shown: str, line: int, out: _Collector) -> Breathe | None:
@@ -146,6 +168,9 @@ def _check_placeholders(text: str, line: int, sides: bool, out: _Collector) -> b
             if not sides:
                 out.add(line, f"{{{name}}} is only allowed in a section whose heading ends with {{sides}}")
                 ok = False
+        elif name.split()[:1] and name.split()[0].lower() == "pace":
+            out.add(line, f"{{{excerpt(name)}}} must end its paragraph, after the last words and directives")
+            ok = False
         else:
             out.add(line, f"unknown placeholder {{{excerpt(name)}}} (only {{side}} and {{other}} exist)")
             ok = False
@@ -175,12 +200,13 @@ def _paragraph_steps(lines: list[tuple[int, str]], sides: bool, out: _Collector)
     steps: list[Step] = []
     words: list[str] = []
     first_line = 0
+    lines, pace, pace_line = *take_pace(lines, out), lines[-1][0]
 
     def flush() -> None:
         nonlocal first_line
         text = " ".join(" ".join(words).split())
         if text and _check_length(text, first_line, "this paragraph", out):
-            steps.append(Say(text, first_line))
+            steps.append(Say(text, first_line, pace=pace))
         words.clear()
         first_line = 0
 
@@ -206,6 +232,8 @@ def _paragraph_steps(lines: list[tuple[int, str]], sides: bool, out: _Collector)
             out.add(line, f"unmatched square bracket in: {excerpt(raw.strip())}")
         _check_placeholders(leftover, line, sides, out)
     flush()
+    if pace != 1.0 and not any(isinstance(step, Say) for step in steps):
+        out.add(pace_line, "{pace} must end a paragraph of words: it sets the speed they are spoken at")
     return steps
 
 
@@ -271,7 +299,7 @@ def _substitute(step: Step, side: str) -> Step:
     if not isinstance(step, Say):
         return step
     other = SIDES[1 - SIDES.index(side)]
-    return Say(step.text.replace("{side}", side).replace("{other}", other), step.line, step.is_title)
+    return replace(step, text=step.text.replace("{side}", side).replace("{other}", other))
 
 
 def _expand(drafts: list[_SectionDraft]) -> tuple[Section, ...]:

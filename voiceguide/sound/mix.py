@@ -24,9 +24,9 @@ from typing import Callable, Iterator, Protocol
 
 import numpy as np
 
-from ..script.model import Breathe, Chime, Hold
+from ..script.model import Breathe, Chime, Hold, Wait
 from ..settings import DEFAULTS, SCHEMA
-from ..timeline import BREATHE_IN_CUE, BREATHE_OUT_CUE, Timeline
+from ..timeline import BREATHE_IN_CUE, BREATHE_OUT_CUE, Timeline, speech_key
 from .beds import BED_LUFS, bed
 from .blocks import DEFAULT_BLOCK, BlockSource, db_to_gain
 from .chimes import ChimeSet, Sound, chime_set
@@ -226,7 +226,8 @@ class Mix:
         c = self.chimes
         for event in self.timeline.events:
             if event.kind == "say" and event.text.strip():
-                speech.append((f(event.start), event.text, f(event.end) - f(event.start), False))
+                key = speech_key(event.text, event.pace)       # a {pace}d sentence is its own clip
+                speech.append((f(event.start), key, f(event.end) - f(event.start), False))
             elif event.kind == "breathe" and isinstance(event.step, Breathe):
                 b = event.step
                 for i in range(b.count):
@@ -235,7 +236,7 @@ class Mix:
                     speech.append((f(t_in), BREATHE_IN_CUE, f(t_out) - f(t_in), True))
                     speech.append((f(t_out), BREATHE_OUT_CUE, f(t_end) - f(t_out), True))
             elif event.kind == "chime":
-                if isinstance(event.step, Hold) and c.soft is not None:
+                if isinstance(event.step, (Hold, Wait)) and c.soft is not None:   # the listener's cue
                     chimes.append(Placement(f(event.start), "chime", "soft", len(c.soft.samples),
                                             self._chime_gain(c.soft, c.soft_lu)))
                 elif isinstance(event.step, Chime) and c.strike is not None:

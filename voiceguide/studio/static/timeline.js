@@ -1,5 +1,5 @@
 // The plan drawn as SVG: section bands with their titles, one lane of events coloured by
-// kind (say, pause, hold, chime, breathe), and a time axis. Redrawn from each /api/plan answer.
+// kind (say, pause, hold, wait, chime, breathe; studio.css has the colours), and a time axis. Redrawn from each /api/plan answer.
 
 import { formatTime } from "./api.js";
 
