@@ -115,7 +115,8 @@ speed = 1.0
         f"{f}:8: loudness: must be a number from -40 to -6 LUFS",
         f"{f}:9: engine: only speed, voice, ambient, length can list variants",
         f"{f}:12: routine: no built-in routine 'no-such-routine' and no file {tmp_path / 'no-such-routine'} "
-        f"(built-ins: athlete, bedtime, desk-break, gentle, hand-massage, musician, stress-relief)",
+        f"(built-ins: athlete, bedtime, cold-hands, daily, desk-break, gentle, hand-massage, hands-at-work, "
+        f"musician, stiff-hands, stress-relief)",
         f"{f}:16: output: write the name without an extension; the format sets it (format = \"mp3\")",
         f"{f}:18: this session has no routine = \"NAME or FILE\"",
     ]
@@ -388,7 +389,8 @@ def test_cli_manifest_errors_are_lines_with_status_2(tmp_path):
     assert result.output.splitlines() == [
         f"{manifest}:3: unknown key 'sped' in [[session]] (did you mean 'speed'?)",
         f"{manifest}:6: routine: no built-in routine 'nope' and no file {tmp_path / 'nope'} "
-        f"(built-ins: athlete, bedtime, desk-break, gentle, hand-massage, musician, stress-relief)"]
+        f"(built-ins: athlete, bedtime, cold-hands, daily, desk-break, gentle, hand-massage, hands-at-work, "
+        f"musician, stiff-hands, stress-relief)"]
     assert "Traceback" not in result.output and not (tmp_path / "out").exists()
 
 
