@@ -78,27 +78,41 @@ def new(file: Path, force: bool) -> None:
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path())   # a folder: one line, like plan
 @setting_options("plan", skip=("speed", "length"))
-def validate(files: tuple[str, ...], **options: object) -> None:
+@click.option("--lint", is_flag=True,
+              help="Also warn where a step names a count or a list of places (\"five times each way\", "
+                   "\"each finger\") and its hold is shorter than about 2 s per item.")
+def validate(files: tuple[str, ...], lint: bool, **options: object) -> None:
     """Check routine files (or built-in names) and report every problem as FILE:LINE: message.
 
-    Exit status 0 when all are valid, 2 when any has a problem.
+    Exit status 0 when all are valid (warnings from --lint included), 2 when any has a problem.
 
     \b
-    Example:
+    Examples:
       voiceguide validate my-hands.routine.md other.routine.md
+      voiceguide validate --lint my-hands.routine.md
     """
     from ..cachedir import cache_dir
+    from ..script.lint import lint as lint_routine
     failed = False
     for ref in files:
         try:
             routine = api.load(ref, max_session=options.get("max_session"))
+        except user_errors() as exc:
+            click.echo(one_line(exc), err=True)
+            failed = True
+            continue
+        warnings = lint_routine(routine) if lint else []   # a routine that parses can be linted
+        for warning in warnings:
+            click.echo(str(warning), err=True)
+        try:
             timeline = api.validate(routine, cache_dir=cache_dir(), **given(options))
         except user_errors() as exc:
             click.echo(one_line(exc), err=True)
             failed = True
             continue
         sections = sum(1 for s in routine.sections if s.level > 0)
-        click.echo(f"{ref}: ok ({sections} sections, about {format_duration(timeline.total)})")
+        counted = f"; {len(warnings)} warning{'s' * (len(warnings) != 1)}" if warnings else ""
+        click.echo(f"{ref}: ok ({sections} sections, about {format_duration(timeline.total)}{counted})")
     if failed:
         sys.exit(2)
 
