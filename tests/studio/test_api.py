@@ -147,7 +147,23 @@ def test_problems_are_what_voiceguide_validate_prints(studio, case, monkeypatch,
 def test_a_fine_routine_has_no_problems(studio):
     for name in ("desk-break", "bedtime"):
         r = studio.client.post("/api/validate", json={"text": library.builtin_text(name), "name": name})
-        assert r.json() == {"problems": []}
+        assert r.json() == {"problems": [], "warnings": []}      # the built-ins lint clean too
+
+
+def test_warnings_are_what_validate_lint_prints(studio, monkeypatch, tmp_path):
+    text = ("+++\ntitle = \"T\"\n+++\n# A\nCircle your wrists ten times each way. [hold 6s]\n\n"
+            "Rest your hands. [hold 5s]\n\nStroke each finger from base to tip. [hold 3s]\n")
+    answer = studio.client.post("/api/validate", json={"text": text, "name": "check"}).json()
+    (studio.folder / "check.routine.md").write_text(text)
+    monkeypatch.chdir(studio.folder)
+    monkeypatch.setenv("VOICEGUIDE_CACHE_DIR", str(tmp_path / "store"))
+    result = CliRunner().invoke(main, ["validate", "--lint", "check.routine.md"])
+    assert result.exit_code == 0 and answer["problems"] == []
+    assert [w["line"] for w in answer["warnings"]] == [5, 9]
+    assert [w["text"] for w in answer["warnings"]] == [l for l in result.stderr.splitlines() if ": warning: " in l]
+    broken = text + "[hold forever]\n"             # a routine that does not parse has problems, not warnings
+    answer = studio.client.post("/api/validate", json={"text": broken, "name": "check"}).json()
+    assert answer["problems"] and answer["warnings"] == []
 
 
 def routine_of_500_lines() -> tuple[str, list[int]]:
@@ -175,7 +191,7 @@ def test_validating_500_lines_finds_each_problem_at_its_line(studio):
     assert [p["message"] for p in problems] == [p.message for p in raised.value.problems]
     fixed = text.replace("[rest 3s]", "[pause 3s]").replace("[hold]", "[hold 5s]").replace("[pause soon]", "")
     started = time.perf_counter()
-    assert studio.client.post("/api/validate", json={"text": fixed, "name": "long"}).json() == {"problems": []}
+    assert studio.client.post("/api/validate", json={"text": fixed, "name": "long"}).json()["problems"] == []
     print(f"validate, 500 valid lines, through the test client: {1000 * (time.perf_counter() - started):.1f} ms")
 
 

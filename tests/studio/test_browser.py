@@ -249,3 +249,28 @@ def test_render_cancel_leaves_nothing(studio, page):
     page.wait_for_selector('#progress[data-phase="cancelled"]')
     assert page.is_hidden("#cancel") and page.is_enabled("#render")
     assert not [f.name for f in folder.iterdir() if f.name.startswith("bedtime")]
+
+
+def test_a_hold_too_short_for_its_step_is_a_warning_at_its_line(studio, page):
+    """What `validate --lint` says shows as a warning at its line, not as a problem."""
+    running, folder, api = studio
+    (folder / "short-holds.routine.md").write_text('+++\ntitle = "Short holds"\n+++\n# Wrists\nRest your hands. [hold 3s]\n')
+    open_studio(page, running, "#/edit/short-holds")
+    page.wait_for_selector('#problems[data-count="0"]', state="attached")
+    page.click("#editor")
+    page.keyboard.press("Control+End")
+    page.keyboard.type("\nCircle your wrists ten times each way. [hold 5s]")
+    text = page.evaluate(EDITOR_TEXT)
+    line = text.split("\n").index("Circle your wrists ten times each way. [hold 5s]") + 1
+    warning = page.wait_for_selector(f'#problems .warning[data-line="{line}"]')
+    expected = api.post("/api/validate", {"text": text, "name": "short-holds"})["warnings"]
+    assert [w["line"] for w in expected] == [line]
+    assert warning.query_selector(".message").inner_text() == expected[0]["message"]
+    assert page.query_selector(f'#gutter .num.warn[data-line="{line}"]')
+    assert page.get_attribute("#problems", "data-count") == "0"      # a warning is not a problem
+    page.keyboard.press("Backspace")
+    page.keyboard.press("Backspace")
+    page.keyboard.press("Backspace")
+    page.keyboard.type("40s]")
+    page.wait_for_selector('#problems[data-warnings="0"]', state="attached")
+    assert not page.query_selector("#gutter .num.warn")

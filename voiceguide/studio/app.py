@@ -175,7 +175,8 @@ async def validate(request: Request) -> Response:
     text = field_of(data, "text", str)
     name = _name(data, "routine")
     found = await run_in_threadpool(checks.problems, studio.folder.path, text, name, studio.folder.durations)
-    return JSONResponse({"problems": checks.as_json(found)})
+    warned = await run_in_threadpool(checks.warnings, studio.folder.path, text, name)
+    return JSONResponse({"problems": checks.as_json(found), "warnings": checks.as_json(warned)})
 
 
 def _length(studio: Studio, routine: Routine, chosen: settings_table.Settings, name: str) -> Any:

@@ -168,9 +168,20 @@ def problems(folder: Path, text: str, name: str, durations: Durations) -> list[F
     return []
 
 
+def warnings(folder: Path, text: str, name: str) -> list[Found]:
+    """What `voiceguide validate --lint` warns about (holds too short for what their steps ask),
+    for a routine that parses; [] otherwise (its problems say what to fix first)."""
+    from ..script.lint import lint
+    try:
+        routine = parse(text, str(folder / label(name)), name)
+    except VoiceguideError:
+        return []
+    return [Found(w.line, w.message, label(name)) for w in lint(routine)]
+
+
 def as_json(problems: list[Found]) -> list[dict[str, Any]]:
     return [p.to_json() for p in problems]
 
 
 __all__ = ["Broken", "Found", "as_json", "checked_settings", "found", "label", "parse", "parse_file",
-           "problems", "sound_files"]
+           "problems", "sound_files", "warnings"]

@@ -86,6 +86,7 @@ export class CodeEditor {
     this.gutter = gutter;
     this.onChange = onChange || (() => {});
     this.problems = new Map();     // line -> [messages]
+    this.warnings = new Map();     // line -> [lint messages]
     this.lineCount = -1;
     this.ta.addEventListener("input", () => { this.render(); this.onChange(this.ta.value); });
     this.ta.addEventListener("scroll", () => this.syncScroll());
@@ -108,21 +109,27 @@ export class CodeEditor {
     this.ta.closest(".code-editor").classList.toggle("readonly", readOnly);
   }
 
-  setProblems(problems) {
-    this.problems = new Map();
-    for (const p of problems) {
-      const list = this.problems.get(p.line) || [];
-      list.push(p.message);
-      this.problems.set(p.line, list);
-    }
+  setProblems(problems, warnings = []) {
+    const byLine = (items) => {
+      const map = new Map();
+      for (const p of items) map.set(p.line, [...(map.get(p.line) || []), p.message]);
+      return map;
+    };
+    this.problems = byLine(problems);
+    this.warnings = byLine(warnings);
     this.lineCount = -1;   // the gutter marks change
     this.render();
+  }
+
+  /** " bad" for a line with a problem, " warn" for one with only a warning. */
+  mark(n) {
+    return this.problems.has(n) ? " bad" : this.warnings.has(n) ? " warn" : "";
   }
 
   render() {
     const html = highlightLines(this.ta.value);
     this.pre.innerHTML = html
-      .map((line, i) => `<span class="line${this.problems.has(i + 1) ? " bad" : ""}" data-line="${i + 1}">${line}</span>`)
+      .map((line, i) => `<span class="line${this.mark(i + 1)}" data-line="${i + 1}">${line}</span>`)
       .join("");
     if (html.length !== this.lineCount) this.renderGutter(html.length);
   }
@@ -131,9 +138,9 @@ export class CodeEditor {
     this.lineCount = count;
     const parts = [];
     for (let n = 1; n <= count; n++) {
-      const messages = this.problems.get(n);
+      const messages = this.problems.get(n) || this.warnings.get(n);
       parts.push(messages
-        ? `<div class="num bad" data-line="${n}" title="${escapeHtml(messages.join("\n"))}">${n}</div>`
+        ? `<div class="num${this.mark(n)}" data-line="${n}" title="${escapeHtml(messages.join("\n"))}">${n}</div>`
         : `<div class="num" data-line="${n}">${n}</div>`);
     }
     // Problems past the end (e.g. a file that ends too soon) still get a mark.

@@ -11,7 +11,7 @@ import { showPlayer, loadRenders } from "./player.js";
 
 const $ = (id) => document.getElementById(id);
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
-const state = { name: null, builtin: false, version: null, saved: "", plan: null, selected: null, checks: 0 };
+const state = { name: null, builtin: false, version: null, saved: "", plan: null, selected: null, checks: 0, warnings: [] };
 let checking = null;   // AbortController of the validate/plan in flight
 
 const editor = new CodeEditor({
@@ -181,7 +181,7 @@ async function check() {
   ]);
   if (abort.signal.aborted || seq !== state.checks) return;
   checking = null;
-  if (validated.status === "fulfilled") showProblems(validated.value.problems);
+  if (validated.status === "fulfilled") showProblems(validated.value.problems, validated.value.warnings || []);
   else showError(validated.reason);
   if (planned.status === "fulfilled") {
     state.plan = planned.value;
@@ -199,14 +199,19 @@ async function check() {
   $("problems").dataset.checked = seq;
 }
 
-function showProblems(problems) {
-  editor.setProblems(problems);
-  const list = $("problems");
-  list.replaceChildren(...problems.map((p) => el("li", {
-    class: "problem", dataset: { line: p.line }, title: p.text || "", tabindex: 0,
+// Problems (what `voiceguide validate` reports) and warnings (what `validate --lint` adds: a
+// hold too short for what its step asks), each at its line; a click goes to the line.
+function showProblems(problems, warnings = []) {
+  editor.setProblems(problems, warnings);
+  state.warnings = warnings;
+  const item = (p, kind) => el("li", {
+    class: kind, dataset: { line: p.line }, title: p.text || "", tabindex: 0,
     onclick: () => editor.gotoLine(p.line), onkeydown: (e) => { if (e.key === "Enter") editor.gotoLine(p.line); },
-  }, el("span", { class: "where", text: `line ${p.line}` }), el("span", { class: "message", text: p.message }))));
+  }, el("span", { class: "where", text: `line ${p.line}` }), el("span", { class: "message", text: p.message }));
+  const list = $("problems");
+  list.replaceChildren(...problems.map((p) => item(p, "problem")), ...warnings.map((w) => item(w, "warning")));
   list.dataset.count = problems.length;
+  list.dataset.warnings = warnings.length;
 }
 
 function selectEvent(index, fromTimeline = false) {
@@ -271,7 +276,7 @@ async function save(force = false) {
     state.saved = text;
     $("conflict").hidden = true;
     markDirty();
-    showProblems(res.problems || []);
+    showProblems(res.problems || [], state.warnings || []);    // the saved text was just checked
     showStatus(`Saved ${state.name}.routine.md${res.problems && res.problems.length ? ` (${res.problems.length} problem(s) to fix)` : ""}.`);
   } catch (err) {
     if (err.status === 409) {
