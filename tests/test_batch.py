@@ -236,7 +236,7 @@ def test_a_routine_with_mistakes_is_one_failed_item(tmp_path):
     folder = tmp_path / "routines"
     folder.mkdir()
     write_routine(folder, "good")
-    bad = write_routine(folder, "bad", "# One\nRelax. [pause 5x]\nAnd more. [wait]\n")
+    bad = write_routine(folder, "bad", "# One\nRelax. [pause 5x]\nAnd more. [rest]\n")
     manifest = write(tmp_path, '[[session]]\nroutine = "desk-break"\nlength = "1m"\n')
     batch = plan_batch(folder, tmp_path / "out")
     errors = {i.name: i.error for i in batch.items}
