@@ -69,17 +69,18 @@ def plan(routine: Routine | str | os.PathLike[str], *, cache_dir: str | os.PathL
 
 def render(routine: Routine | str | os.PathLike[str], output: str | os.PathLike[str], *,
            transcripts: tuple[str, ...] = (), timeline: str | os.PathLike[str] | None = None,
-           picture: str | os.PathLike[str] | None = None, force: bool = False,
+           picture: str | os.PathLike[str] | None = None, player: bool = False, force: bool = False,
            cache_dir: str | os.PathLike[str] | None = None, jobs: int | None = None,
            progress: "Progress | None" = None, on_warning: Warn | None = None, **options: Any) -> "RenderResult":
     """Render the session to `output` (its extension picks the format unless `format=`).
     `transcripts` ("vtt", "srt", "txt") are written beside it; `timeline` and `picture` name a
-    JSON timeline and a PNG to write too. `cache_dir` keeps synthesized speech for next time
-    (None: nothing is kept). The file appears whole or not at all."""
+    JSON timeline and a PNG to write too; `player` writes an offline HTML page that plays it
+    (out.mp3 -> out.html, see voiceguide.export.player). `cache_dir` keeps synthesized speech
+    for next time (None: nothing is kept). The file appears whole or not at all."""
     from .to_file import Outputs, render as render_file
     from .session import Resources
     routine = _routine(routine, options)
-    outputs = Outputs(tuple(transcripts), _path(timeline), _path(picture), force)
+    outputs = Outputs(tuple(transcripts), _path(timeline), _path(picture), force, player=player)
     return render_file(routine, Path(output), settings(routine, **options), outputs,
                        Resources(_path(cache_dir), jobs), progress=progress, on_warning=on_warning)
 
@@ -103,7 +104,8 @@ def _path(value: str | os.PathLike[str] | None) -> Path | None:
 def validate(routine: Routine | str | os.PathLike[str], *, cache_dir: str | os.PathLike[str] | None = None,
              **options: Any) -> Timeline:
     """Everything a render checks before any work: the routine parses, the session fits its
-    limits (and a requested length), and its ambient and chime files decode. Returns the plan."""
+    limits (and a requested length), its ambient and chime files decode, and its cover image
+    is one. Returns the plan."""
     from . import inputs
     from .lengths import session_length
     routine = _routine(routine, options)
@@ -112,4 +114,7 @@ def validate(routine: Routine | str | os.PathLike[str], *, cache_dir: str | os.P
     assert timeline is not None
     inputs.ambient(routine, chosen)
     inputs.chime(routine, chosen)
+    if chosen.cover.strip().lower() != "drawn":         # the user's picture: found, inside, an image
+        from .export.cover import session_cover
+        session_cover(routine, chosen)
     return timeline

@@ -44,6 +44,7 @@ class Spec:
     metavar: str = ""
     numbers_as_text: bool = False   # a text setting that also takes a number (quality = 4)
     face_help: Mapping[str, str] = field(default_factory=dict)   # where a face needs it said otherwise
+    off: str = ""                   # the value a `--no-NAME` flag stands for (a text setting's "none")
 
     def help_for(self, face: str) -> str:
         return self.face_help.get(face, self.help)
@@ -111,6 +112,9 @@ class Settings:
     sample_rate: int = setting(44100, Spec(
         "integer", "Sample rate of the output.", unit="Hz", lo=8000, hi=192000, faces=("render", "batch")))
     mono: bool = setting(False, Spec("flag", "One channel instead of two.", faces=("render", "batch")))
+    cover: str = setting("drawn", Spec(
+        "text", "Cover art: an image file (PNG or JPEG), drawn (the title over a calm picture), or none.",
+        front_matter=True, faces=("render", "batch"), metavar="FILE", off="none"))
     max_session: float = setting(DEFAULT_LIMITS.max_session, Spec(
         "duration", "Refuse sessions longer than this, counting length and sleep.",
         lo=1.0, faces=FACES, metavar="DURATION"))

@@ -19,6 +19,7 @@ import numpy as np
 
 from .errors import Named, SettingError, VoiceguideError
 from .export.atomic import OutputWriteError, atomic_output, check_writable
+from .export.cover import session_cover
 from .export.encode import EncodeResult, encode, quality_args, resolve_format
 from .export.sidecars import sidecar_paths, write_json, write_sidecars
 from .export.tags import Tags, chapters_from_timeline
@@ -41,6 +42,7 @@ class Outputs:
     timeline: Path | None = None     # the measured timeline as JSON
     picture: Path | None = None      # a PNG of the timeline with the rendered waveform
     force: bool = False              # replace existing files
+    player: bool = False             # an offline HTML player beside the output (out.mp3 -> out.html)
 
 
 @dataclass
@@ -71,6 +73,9 @@ def check_outputs(output: Path, settings: Settings, outputs: Outputs, inputs: Se
                                          for kind, path in sidecar_paths(output, outputs.transcripts).items())]
     named += [(Named(name), p) for name, p in (("timeline", outputs.timeline), ("picture", outputs.picture))
               if p is not None]
+    if outputs.player:
+        from .export.player import player_path
+        named.append((Named("player"), player_path(output)))
     sources = {}
     for source in inputs:
         sources.setdefault(_same_file(source), source)
@@ -137,6 +142,7 @@ def render(routine: Routine, output: str | Path, settings: Settings, outputs: Ou
     output = Path(output)
     checked = check(routine, settings)
     check_outputs(output, settings, outputs, checked.inputs)
+    cover = session_cover(routine, settings)        # drawn, the user's (checked now) or None
     meta = routine.meta
     with prepare(routine, settings, resources, checked=checked, progress=progress,
                  on_warning=on_warning) as prepared:
@@ -154,7 +160,7 @@ def render(routine: Routine, output: str | Path, settings: Settings, outputs: Ou
         encoded = encode(_tracked(mastered.blocks(), mix.sample_rate, seconds, "encode", progress, envelope),
                          output, sample_rate=mix.sample_rate, channels=mix.channels,
                          format=settings.format, quality=settings.quality, tags=tags,
-                         chapters=chapters, force=outputs.force)
+                         chapters=chapters, cover=cover, force=outputs.force)
     warnings = prepared.warnings
     for message in mix.warnings:
         warnings.append(message)
@@ -168,5 +174,9 @@ def render(routine: Routine, output: str | Path, settings: Settings, outputs: Ou
         with atomic_output(outputs.picture, force=outputs.force) as tmp:
             draw_timeline(timeline, tmp, envelope.values(), Envelope.rate)
         sidecars.append(outputs.picture)
+    if outputs.player:
+        from .export.player import write_player
+        sidecars.append(write_player(timeline, output, chapters, duration=seconds,
+                                     description=meta.description, picture=cover, force=outputs.force))
     return RenderResult(output, timeline, mastered.result, encoded, sidecars, warnings,
                         time.monotonic() - started)

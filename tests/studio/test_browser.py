@@ -274,3 +274,34 @@ def test_a_hold_too_short_for_its_step_is_a_warning_at_its_line(studio, page):
     page.keyboard.type("40s]")
     page.wait_for_selector('#problems[data-warnings="0"]', state="attached")
     assert not page.query_selector("#gutter .num.warn")
+
+
+def test_listen_on_your_phone_shows_the_feed_address_and_its_qr_code(studio, page):
+    """The button starts `serve --lan` for FOLDER (here on 127.0.0.1 only) and the dialog shows
+    its feed URL and a QR code big enough to scan; "Stop sharing" ends it."""
+    import re
+    import urllib.request
+    running, folder, api = studio
+    phone = running._app.state.studio.phone
+    phone.host = "127.0.0.1"                              # tests never listen on the network
+    open_studio(page, running)
+    page.click("#phone")
+    page.wait_for_selector("#phone-dialog[open]")
+    url = page.input_value("#phone-url")
+    token = (folder / ".voiceguide-serve-token").read_text().strip()
+    assert re.fullmatch(rf"http://127\.0\.0\.1:\d+/{re.escape(token)}/feed\.xml", url), url
+    box = page.locator("#phone-qr svg").bounding_box()
+    assert box is not None and box["width"] >= 150 and abs(box["width"] - box["height"]) < 2
+    assert page.evaluate("document.querySelector('#phone-qr svg') instanceof SVGSVGElement")
+    import io
+    from PIL import Image
+    drawn = Image.open(io.BytesIO(page.locator("#phone-qr svg").screenshot())).convert("L")
+    dark = drawn.point(lambda value: 255 if value < 100 else 0).histogram()[255] / (drawn.width * drawn.height)
+    assert 0.25 < dark < 0.65, dark                       # a QR code is drawn (about half its modules dark)
+    assert page.is_visible("#phone-note")                 # 127.0.0.1: the page says a phone cannot use it
+    with urllib.request.urlopen(url, timeout=30) as response:
+        assert response.status == 200 and b"<rss" in response.read()
+    page.click("#phone-stop")
+    page.wait_for_selector("#phone-dialog", state="hidden")
+    with pytest.raises(OSError):
+        urllib.request.urlopen(url, timeout=2)

@@ -43,3 +43,4 @@ class Item:
     expected: float = 0.0          # planned seconds, to weigh the progress bar
     settings: Settings | None = None   # resolved against the routine by plan_batch
     store: str | None = None       # the disk store's folder, set by run_batch
+    transcripts: tuple[str, ...] = ()   # written beside the output (batch --feed: vtt)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 from ..errors import VoiceguideError
+from ..export.sidecars import sidecar_paths
 from ..to_file import Progress
 from ..script.durations import format_duration
 from .cluster import require_distributed, run_dask
@@ -21,6 +23,11 @@ from .work import ItemProgress, ItemResult, render_item
 def _run_here(items: Sequence[Item], report: ItemProgress) -> Iterator[tuple[int, ItemResult]]:
     for position, item in enumerate(items):
         yield position, render_item(item, None, lambda part, p=position: report(p, part))
+
+
+def _has_sidecars(outdir: Path, item: Item) -> bool:
+    """The transcripts the item asks for are there too (a batch --feed after a plain batch renders again)."""
+    return all(p.is_file() for p in sidecar_paths(outdir / item.name, item.transcripts).values())
 
 
 class _Tracker:
@@ -56,7 +63,7 @@ def run_batch(batch: Batch, jobs: int = 1, scheduler: str | None = None, force: 
     for index, item in enumerate(batch.items):
         if item.error:
             results[index] = ItemResult(item, "failed", item.error)
-        elif not force and state.up_to_date(item.name, item.digest):
+        elif not force and state.up_to_date(item.name, item.digest) and _has_sidecars(batch.outdir, item):
             results[index] = ItemResult(item, "skipped", "up to date", duration=state.duration(item.name))
         else:
             todo.append(index)

@@ -46,6 +46,9 @@ def expand(routine: str, name: str, values: Mapping[str, Any], where: Where, bas
             chosen["ambient"] = _local_path(ambient, base)        # a sound file beside the manifest
         if chime and ("/" in chime or Path(chime).suffix.lower() in SOUND_SUFFIXES):
             chosen["chime"] = _local_path(chime, base)
+        cover = chosen.get("cover")
+        if cover and cover.strip().lower() not in ("drawn", "none"):
+            chosen["cover"] = _local_path(cover, base)            # a picture beside the manifest
         voice = chosen.get("voice")
         if voice and voice.lower().endswith(".onnx"):
             chosen["voice"] = _local_path(voice, base)

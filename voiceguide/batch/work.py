@@ -46,8 +46,8 @@ def render_item(item: Item, speech_jobs: int | None = None,
     try:
         settings = item.settings
         assert settings is not None and item.output is not None, "plan_batch completes every item"
-        result = render(load_routine(item.routine, settings.limits), item.output, settings, Outputs(force=True),
-                        Resources(Path(item.store) if item.store else None, speech_jobs), progress=stage)
+        result = render(load_routine(item.routine, settings.limits), item.output, settings,
+                        Outputs(item.transcripts, force=True), Resources(Path(item.store) if item.store else None, speech_jobs), progress=stage)
     except Exception as exc:  # every failure is this item's result, not the batch's end
         message = one_line(exc)
         if not isinstance(exc, (VoiceguideError, OSError, ValueError)):

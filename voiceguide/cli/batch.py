@@ -1,6 +1,7 @@
 """`voiceguide batch`: many sessions and variants, in worker processes or on a Dask cluster."""
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -8,6 +9,7 @@ from pathlib import Path
 import click
 
 from .failures import warn, working
+from .feed import update_feed
 from .group import main
 from .options import split, setting_options
 from .tools import cache_option, store_folder
@@ -24,6 +26,9 @@ from .tools import cache_option, store_folder
 @click.option("--scheduler", metavar="ADDRESS",
               help="Run on a Dask cluster, e.g. tcp://host:8786 (needs the distributed extra and an "
                    "output folder the workers share).")
+@click.option("--feed", is_flag=True,
+              help="Then update OUTDIR's podcast feed (feed.xml; see `voiceguide feed`), with a transcript "
+                   "(.vtt) and chapters (.chapters.json) beside each output.")
 @click.option("--force", is_flag=True, help="Render every item again, even those up to date.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary table.")
 def batch(source: Path, outdir: Path, **arguments: object) -> None:
@@ -38,6 +43,7 @@ def batch(source: Path, outdir: Path, **arguments: object) -> None:
     \b
     Examples:
       voiceguide batch my-routines/ -o out/ -j 2
+      voiceguide batch my-routines/ -o phone/ --feed
       voiceguide batch examples/variants.toml -o out/ --engine pyttsx3
       voiceguide batch sessions.toml -o /shared/out --scheduler tcp://scheduler:8786
     """
@@ -52,6 +58,9 @@ def batch(source: Path, outdir: Path, **arguments: object) -> None:
         if rest["scheduler"]:
             batches.require_distributed()
         planned = batches.plan_batch(source, outdir, options)
+        if rest["feed"]:       # the feed links each session's transcript
+            planned = dataclasses.replace(planned, items=[dataclasses.replace(item, transcripts=("vtt",))
+                                                          for item in planned.items])
         results = batches.run_batch(planned, jobs=rest["jobs"], scheduler=rest["scheduler"], force=rest["force"],
                                     cache=store_folder(rest["no_cache"]), progress=progress)
     progress.close()
@@ -60,6 +69,8 @@ def batch(source: Path, outdir: Path, **arguments: object) -> None:
             warn(f"{result.item.name}: {message}")
     if not rest["quiet"]:
         click.echo(batches.format_summary(results, time.monotonic() - started))
+    if rest["feed"] and any(r.status != "failed" for r in results):
+        update_feed(planned.outdir, bool(rest["quiet"]), "the outputs are complete")
     failed = [r for r in results if r.status == "failed"]
     for result in failed:
         click.echo(f"{result.item.name}: {result.message}", err=True)

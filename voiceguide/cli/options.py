@@ -33,6 +33,24 @@ class SettingType(click.ParamType):
             self.fail(str(exc), param, ctx)
 
 
+class SwitchOffOption(click.Option):
+    """`--NAME VALUE`, and `--no-NAME` meaning the setting's off value (`--cover FILE` and
+    `--no-cover` for cover "none"): one setting, one parameter, two spellings."""
+
+    def __init__(self, *args: Any, off_flag: str, off_value: str, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.off_flag, self.off_value = off_flag, off_value
+
+    def add_to_parser(self, parser: Any, ctx: click.Context) -> None:
+        super().add_to_parser(parser, ctx)
+        parser.add_option(obj=self, opts=[self.off_flag], dest=self.name, action="store_const",
+                          const=self.off_value)
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        record = super().get_help_record(ctx)
+        return None if record is None else (f"{record[0]} / {self.off_flag}", record[1])
+
+
 def _default_text(name: str, spec: settings.Spec) -> str:
     default = settings.DEFAULTS[name]
     if spec.kind == "flag" or (default is None and not spec.front_matter):
@@ -73,8 +91,10 @@ def setting_options(face: str, *, skip: tuple[str, ...] = ()) -> Callable[[Calla
                                       help=help_text(name, spec, face))
             else:
                 metavar = spec.metavar or ("[" + "|".join(spec.choices) + "]" if spec.kind == "choice" else None)
+                switch = {"cls": SwitchOffOption, "off_flag": "--no-" + settings.cli_flag(name)[2:],
+                          "off_value": spec.off} if spec.off else {}
                 option = click.option(settings.cli_flag(name), name, type=SettingType(name, spec), default=None,
-                                      metavar=metavar, help=help_text(name, spec, face))
+                                      metavar=metavar, help=help_text(name, spec, face), **switch)
             func = option(func)
         return func
 

@@ -8,6 +8,7 @@ import click
 from .. import api
 from ..script.durations import format_duration
 from .failures import fail, warn, working
+from .feed import update_feed
 from .group import main
 from .options import split, setting_options
 from .tools import cache_option, jobs_option, store_folder
@@ -35,6 +36,12 @@ def _identity(path: Path) -> tuple[int, int, int] | None:
               help="Write the measured timeline as JSON (the plan --json schema).")
 @click.option("--png", "picture", type=click.Path(dir_okay=False, path_type=Path),
               help="Draw the session (timeline and waveform) as a PNG picture.")
+@click.option("--player", is_flag=True,
+              help="Write an offline page that plays the session beside the output (bedtime.mp3 -> "
+                   "bedtime.html): chapters, transcript, lock-screen controls.")
+@click.option("--feed", is_flag=True,
+              help="Then update the podcast feed of the output's folder (feed.xml; see `voiceguide feed`), "
+                   "with the transcript (.vtt) and chapters (.chapters.json) beside the output.")
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
 def render(routine: str, output: Path, **arguments: object) -> None:
@@ -48,6 +55,8 @@ def render(routine: str, output: Path, **arguments: object) -> None:
     Examples:
       voiceguide render bedtime -o bedtime.mp3 --sleep 10m --transcript vtt
       voiceguide render my-hands.routine.md -o hands.m4b --speed 0.8 --voice joe
+      voiceguide render bedtime -o bedtime.mp3 --player
+      voiceguide render bedtime -o phone/bedtime.mp3 --feed
     """
     from ..errors import caused_by_interrupt
     from ..progress import ProgressLine
@@ -72,9 +81,10 @@ def render(routine: str, output: Path, **arguments: object) -> None:
     with working(cancelled, progress.close):
         result = api.render(
             api.load(routine, max_session=options.get("max_session")), output,
-            transcripts=rest["transcripts"], timeline=rest["timeline_path"], picture=rest["picture"],
-            force=rest["force"], cache_dir=store_folder(rest["no_cache"]), jobs=rest["jobs"],
-            progress=progress, on_warning=warn, **options)
+            transcripts=_with_vtt(rest["transcripts"], bool(rest["feed"])), timeline=rest["timeline_path"],
+            picture=rest["picture"],
+            player=rest["player"], force=rest["force"], cache_dir=store_folder(rest["no_cache"]),
+            jobs=rest["jobs"], progress=progress, on_warning=warn, **options)
     progress.close()
     if not quiet:
         level = result.loudness
@@ -83,3 +93,10 @@ def render(routine: str, output: Path, **arguments: object) -> None:
                    f"in {format_duration(result.seconds)}")
         for path in result.sidecars:
             click.echo(f"wrote {path}")
+    if rest["feed"]:
+        update_feed(output.parent, quiet, f"{output} is complete")
+
+
+def _with_vtt(transcripts: tuple[str, ...], feed: bool) -> tuple[str, ...]:
+    """The transcripts to write: --feed links a WebVTT one (podcast:transcript)."""
+    return tuple(dict.fromkeys((*transcripts, "vtt"))) if feed else tuple(transcripts)

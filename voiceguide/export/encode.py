@@ -24,6 +24,7 @@ import numpy as np
 
 from ..sound.blocks import Program
 from ..sound.ffmpeg import FFmpegError, ffmpeg_exe
+from .artwork import embed_picture
 from .atomic import OutputWriteError, atomic_output, check_writable, writing
 from .dither import Dither, pcm_bytes
 from .feed import feed
@@ -90,11 +91,12 @@ def _tagging(target: Path) -> Iterator[None]:
 def encode(blocks: Iterable[np.ndarray], path: str | os.PathLike, *, sample_rate: int,
            channels: int, format: str | None = None, quality: str | int | None = None,
            tags: Tags | None = None, chapters: Sequence[Chapter] = (), force: bool = False,
-           bit_depth: int = 16) -> EncodeResult:
+           bit_depth: int = 16, cover: bytes | None = None) -> EncodeResult:
     """Stream `blocks` (float32, (frames, channels)) into `path`, atomically.
 
     `format` defaults to the extension; `quality` is format-specific (see FORMATS). Tags
-    and chapters are embedded as the container allows (see `voiceguide.export.tags`).
+    and chapters are embedded as the container allows (see `voiceguide.export.tags`), and
+    `cover` (PNG or JPEG bytes) as its front cover (see `voiceguide.export.artwork`).
     Raises OutputExistsError without `force` if `path` exists, before consuming any block.
     """
     path = Path(path)
@@ -113,6 +115,8 @@ def encode(blocks: Iterable[np.ndarray], path: str | os.PathLike, *, sample_rate
                 write_id3(tmp, tags, chapters, wav=fmt.name == "wav")
             elif fmt.chapters == "vorbis":
                 write_vorbis(tmp, tags, chapters)
+            if cover is not None:
+                embed_picture(tmp, fmt.name, cover)
     return EncodeResult(path, fmt.name, frames, sample_rate, channels)
 
 

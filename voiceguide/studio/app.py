@@ -27,7 +27,7 @@ from .. import library, settings as settings_table
 from ..errors import SettingError, VoiceguideError
 from ..lengths import format_length
 from ..script.model import Routine
-from . import checks, renders
+from . import checks, phone, renders
 from .folder import Folder
 from .jobs import FINAL, Job, Jobs
 from .replies import Busy, field_of, handlers, json_body
@@ -54,6 +54,7 @@ class Studio:
         self._closed = False
         self._warm_voices = warm
         self._warmed: set[tuple[Any, ...]] = set()
+        self.phone = phone.Phone(self.folder.path)
         threading.Thread(target=self._warm, name="voiceguide-studio-warm", daemon=True).start()
 
     def _warm(self) -> None:
@@ -99,6 +100,7 @@ class Studio:
             return
         self._closed = True
         self.jobs.close()
+        self.phone.stop()
         with self._previewer_lock:
             if self._previewer is not None:
                 self._previewer.close()
@@ -382,6 +384,8 @@ def create_app(folder: Path, *, token: str, allowed_hosts: list[str], jobs: int 
         Route("/api/renders", list_renders),
         Route("/api/renders/{file}", render_info),
         Route("/files/{file}", folder_files),
+        Route("/api/phone", phone.share, methods=["POST"]),
+        Route("/api/phone", phone.unshare, methods=["DELETE"]),
         Mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static"),
     ]
     app = Starlette(routes=routes, exception_handlers=handlers(),

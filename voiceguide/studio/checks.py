@@ -117,6 +117,8 @@ def _builtin_sound(what: str, value: str) -> bool:
     key = value.strip()
     if what == "ambient":
         return key.lower() in (*BEDS, "none")
+    if what == "cover":
+        return key.lower() in ("drawn", "none")
     if key.lower() == "none" or key in SYNTHS:
         return True
     return bool(_PLAIN_NAME.match(key)) and find_asset(key) is not None   # a name, never a path
@@ -125,17 +127,19 @@ def _builtin_sound(what: str, value: str) -> bool:
 def _names(what: str) -> str:
     from ..sound.beds import BEDS
     from ..sound.chimes import SYNTHS
+    if what == "cover":
+        return "drawn, none"
     return f"a bed ({', '.join(sorted(BEDS))}, none)" if what == "ambient" else \
         f"a chime ({', '.join(sorted(SYNTHS))}, none)"
 
 
 def sound_files(folder: Path, routine: Routine, settings: Settings, name: str) -> dict[str, str]:
-    """The ambient and chime FILES the session names, found in FOLDER (relative names from
-    FOLDER whoever named them), as real paths to hand the library as options. A name of a
-    built-in sound is left alone. Raises Broken (at the front-matter line when the routine
-    named the file) for a file outside FOLDER or missing."""
+    """The ambient, chime and cover FILES the session names, found in FOLDER (relative names
+    from FOLDER whoever named them), as real paths to hand the library as options. A name of a
+    built-in sound (or cover "drawn" / "none") is left alone. Raises Broken (at the
+    front-matter line when the routine named the file) for a file outside FOLDER or missing."""
     chosen: dict[str, str] = {}
-    for what in ("ambient", "chime"):
+    for what in ("ambient", "chime", "cover"):
         value = getattr(settings, what)
         if _builtin_sound(what, value):
             continue
@@ -144,7 +148,8 @@ def sound_files(folder: Path, routine: Routine, settings: Settings, name: str) -
         except Refused as exc:
             message = str(exc)
             if "neither" in message:        # missing: the words `voiceguide validate` uses
-                message = (f"{what} '{excerpt(value)}' is neither {_names(what)} nor a readable sound file "
+                kind = "an image" if what == "cover" else "a readable sound"
+                message = (f"{what} '{excerpt(value)}' is neither {_names(what)} nor {kind} file "
                            f"(no such file: {excerpt(str(folder / value.strip()), 200)})")
             if settings.from_routine(what):
                 raise Broken([Found(routine.meta.lines.get(what, 1), message, label(name))]) from None

@@ -208,8 +208,8 @@ def folder_file(folder: Path, name: Any, suffixes: Iterable[str]) -> Path:
 
 
 def sound_file(folder: Path, value: str, what: str) -> Path:
-    """An ambient or chime FILE named by a routine or a setting, relative to FOLDER (or absolute
-    but inside it): its real path, or Refused with one line."""
+    """An ambient, chime or cover FILE named by a routine or a setting, relative to FOLDER (or
+    absolute but inside it): its real path, or Refused with one line."""
     text = value.strip()
     if not text or "\x00" in text:
         raise Refused(f"{what} '{_shown(value)}' is not a file name")
@@ -217,7 +217,7 @@ def sound_file(folder: Path, value: str, what: str) -> Path:
     path = given if given.is_absolute() else folder / given
     real = inside(folder, path)
     if real is None:
-        raise Refused(f"{what} '{_shown(value)}' is outside the studio folder; put the sound file in {folder}")
+        raise Refused(f"{what} '{_shown(value)}' is outside the studio folder; put the file in {folder}")
     if not real.is_file():
         raise Refused(f"{what} '{_shown(value)}' is neither a built-in sound nor a file in {folder}")
     return real
