@@ -12,17 +12,15 @@ import os
 import secrets
 import socket
 import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import VoiceguideError
 from ..studio.security import allowed_hosts
-from ..studio.server import bind
+from ..studio.server import bind, launch
 from .gate import RateLimit
 
-STARTUP_TIMEOUT = 20.0
 TOKEN_FILE = ".voiceguide-serve-token"
 TOKEN_SHAPE = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
@@ -114,7 +112,6 @@ def start(folder: Path, *, host: str = "127.0.0.1", port: int = 0, lan: bool = F
     """Serve `folder` read-only in a background thread; returns once it accepts connections.
 
     `lan`: every URL carries the folder's token (always so when `host` is not loopback)."""
-    import uvicorn
     from .app import FEED, create_app
 
     folder = Path(folder)
@@ -132,27 +129,5 @@ def start(folder: Path, *, host: str = "127.0.0.1", port: int = 0, lan: bool = F
     except BaseException:
         sock.close()
         raise
-    config = uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=3,
-                            access_log=False)
-    server = uvicorn.Server(config)
-    failed: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            server.run(sockets=[sock])
-        except BaseException as exc:        # reported by start(), which is waiting for it
-            failed.append(exc)
-        finally:
-            sock.close()
-
-    thread = threading.Thread(target=run, name="voiceguide-serve", daemon=True)
-    serving = Serving(url, url + FEED, token, host, port, folder, server, thread)
-    thread.start()
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while not server.started:
-        if failed or not thread.is_alive() or time.monotonic() > deadline:
-            serving.stop()
-            raise VoiceguideError(f"voiceguide serve could not start on {host}:{port}"
-                                  + (f": {failed[0]}" if failed else ""))
-        time.sleep(0.02)
-    return serving
+    server, thread = launch(app, sock, "voiceguide-serve", "voiceguide serve")
+    return Serving(url, url + FEED, token, host, port, folder, server, thread)

@@ -35,6 +35,38 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def launch(app: Any, sock: socket.socket, name: str, what: str) -> tuple[Any, threading.Thread]:
+    """uvicorn serving `app` on the bound `sock` in a daemon thread named `name`, once it
+    accepts connections (the studio and `voiceguide serve` both start this way). If it cannot
+    start, it is stopped and VoiceguideError says why ("`what` could not start ...")."""
+    import uvicorn
+    config = uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=3,
+                            access_log=False)
+    server = uvicorn.Server(config)
+    failed: list[BaseException] = []
+    where = sock.getsockname()
+
+    def run() -> None:
+        try:
+            server.run(sockets=[sock])
+        except BaseException as exc:      # reported below, by the thread waiting for the start
+            failed.append(exc)
+        finally:
+            sock.close()
+
+    thread = threading.Thread(target=run, name=name, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while not server.started:
+        if failed or not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
+            thread.join(15)
+            reason = f": {failed[0]}" if failed else ""
+            raise VoiceguideError(f"{what} could not start on {where[0]}:{where[1]}{reason}")
+        time.sleep(0.02)
+    return server, thread
+
+
 def url_for(host: str, port: int) -> str:
     shown = host.strip("[]")
     if shown in ("0.0.0.0", "::"):
@@ -70,7 +102,6 @@ class Running:
 def start(folder: Path, *, host: str = "127.0.0.1", port: int = 0, jobs: int = 1,
           store: Path | None = None, token: str | None = None, warm: bool = True) -> Running:
     """Serve in a background thread (port 0: a free port); returns when it accepts connections."""
-    import uvicorn
     from .app import create_app
 
     folder = Path(folder)
@@ -81,27 +112,9 @@ def start(folder: Path, *, host: str = "127.0.0.1", port: int = 0, jobs: int = 1
     token = token or secrets.token_urlsafe(24)
     app = create_app(folder, token=token, allowed_hosts=allowed_hosts(host.strip("[]"), port), jobs=jobs,
                      store=store, warm=warm)
-    config = uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=3,
-                            access_log=False)
-    server = uvicorn.Server(config)
-    failed: list[BaseException] = []
-
-    def serve() -> None:
-        try:
-            server.run(sockets=[sock])
-        except BaseException as exc:      # reported by start(), which is waiting for it
-            failed.append(exc)
-        finally:
-            sock.close()
-
-    thread = threading.Thread(target=serve, name="voiceguide-studio", daemon=True)
-    running = Running(url_for(host, port), token, port, server, thread, app)
-    thread.start()
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while not server.started:
-        if failed or not thread.is_alive() or time.monotonic() > deadline:
-            running.stop()
-            reason = f": {failed[0]}" if failed else ""
-            raise VoiceguideError(f"the studio could not start on {host}:{port}{reason}")
-        time.sleep(0.02)
-    return running
+    try:
+        server, thread = launch(app, sock, "voiceguide-studio", "the studio")
+    except BaseException:
+        app.state.studio.close()
+        raise
+    return Running(url_for(host, port), token, port, server, thread, app)
