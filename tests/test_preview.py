@@ -269,3 +269,17 @@ def test_a_preview_is_the_render_mix_where_all_speech_is_known(previewer, speech
     edge = round(0.02 * mix.sample_rate)
     assert np.abs(expected).max() > 0.05
     np.testing.assert_allclose(pv.samples[edge:-edge], np.clip(expected[edge:-edge], -1, 1), atol=1e-5)
+
+
+def test_a_late_step_sounds_the_same_from_the_bed_checkpoints(speech_cache):
+    """The second preview of a step late in a session starts the bed from a checkpoint (one per
+    minute passed) instead of from frame 0: the samples are the same as a new previewer's."""
+    r = routine(LONG_BODY * 3, 'title = "Long"\nambient = "ocean"')
+    late = index_of(planned(r, speech_cache), "say", "Open your eyes") + 6       # the third pass's
+    with Previewer(Resources(speech_cache)) as warm:
+        warm.preview(r, api.settings(r), Span("event", 1))                  # early: no checkpoint needed
+        first = warm.preview(r, api.settings(r), Span("event", late))        # runs up, leaves checkpoints
+        again = warm.preview(r, api.settings(r), Span("event", late))        # from the last checkpoint
+    assert first.start > 120 and np.array_equal(first.samples, again.samples)
+    with Previewer(Resources(speech_cache)) as fresh:
+        assert np.array_equal(fresh.preview(r, api.settings(r), Span("event", late)).samples, again.samples)

@@ -22,9 +22,10 @@ import io
 import os
 import threading
 import wave
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Callable, Literal, TypeVar
+from typing import Any, Callable, Literal, TypeVar
 
 import numpy as np
 
@@ -36,6 +37,7 @@ from .script.model import Routine
 from .session import MEMORY_LIMIT, Resources, _at_its_line
 from .settings import Settings
 from .sound.blocks import db_to_gain
+from .sound.bedseek import BedSeeker
 from .sound.chimes import ChimeSet
 from .sound.gain import estimate_gain
 from .sound.mix import Bed, Mix, MixOptions, MixParts, SpeechSource, open_bed, open_chimes, prepare_speech
@@ -210,6 +212,7 @@ class Previewer:
         self._voices: OrderedDict[tuple, _Voice] = OrderedDict()
         self._lock = threading.Lock()
         self._beds: OrderedDict[tuple, Bed] = OrderedDict()
+        self._seekers: weakref.WeakKeyDictionary[Any, BedSeeker] = weakref.WeakKeyDictionary()   # per open bed
         self._chimes: OrderedDict[tuple, ChimeSet] = OrderedDict()
         self._closed = False
 
@@ -285,6 +288,15 @@ class Previewer:
                 cache.popitem(last=False)
         return value
 
+    def _bed_at(self, mix: Mix, frame: int) -> Any:
+        """The bed's reader at `frame`, from the checkpoints earlier previews left (a late step
+        of a long session need not run the bed up from its start: seconds for the ocean)."""
+        with self._lock:
+            seeker = self._seekers.get(mix.bed)
+            if seeker is None:
+                seeker = self._seekers[mix.bed] = BedSeeker(mix.bed, mix.sample_rate)
+        return seeker.at(frame)
+
     def _parts(self, voice: _Voice, timer: _Timer, speed: float) -> MixParts:
         """The render's parts, with the bed and chimes kept between previews (a bed's level is
         measured when it opens; a file bed is decoded) and unspoken sentences silent."""
@@ -329,7 +341,7 @@ class Previewer:
             mix = Mix(timeline, speech, options, self._parts(voice, _Timer(voice), speed))
             start, end = _bounds(timeline, mix, span)
             first = seconds_to_frame(start, mix.sample_rate)
-            block = mix.render(first, seconds_to_frame(end, mix.sample_rate) - first)
+            block = mix.render(first, seconds_to_frame(end, mix.sample_rate) - first, bed=self._bed_at(mix, first))
             warnings = tuple(voice.warnings) + tuple(mix.warnings)
             voice.warnings.clear()
         finally:

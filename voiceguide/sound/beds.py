@@ -291,6 +291,12 @@ class FileBed:
         twin.position = 0
         return twin
 
+    def snapshot(self) -> "FileBed":
+        """Another reader at this reader's frame (output frame m is a pure function of m)."""
+        twin = self.reader()
+        twin.position = self.position
+        return twin
+
     def close(self) -> None:
         self._x = None
         self._file.close()
@@ -310,6 +316,10 @@ class Scaled:
     def restarted(self) -> "Scaled":
         """The same bed from its beginning (a new render pass)."""
         return Scaled(self._restart(), float(self.gain), self._restart)
+
+    def snapshot(self) -> "Scaled":
+        """This reader's copy at its current frame (AttributeError if its source has none)."""
+        return Scaled(self.source.snapshot(), float(self.gain), self._restart)   # type: ignore[attr-defined]
 
 
 Factory = Callable[[int, int, int], BlockSource]

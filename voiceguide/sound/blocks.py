@@ -6,6 +6,8 @@ Sessions can be an hour long, so nothing here ever needs the whole program in me
 """
 from __future__ import annotations
 
+import copy
+
 from typing import Iterable, Iterator, Protocol, runtime_checkable
 
 import numpy as np
@@ -72,6 +74,11 @@ class ChunkedSource:
             filled += take
         return out
 
+    def snapshot(self) -> "ChunkedSource":
+        """A copy that goes on from this frame exactly as this reader would (its filter
+        states, random generator and buffered chunk included): small, so cheap to keep."""
+        return copy.deepcopy(self)
+
 
 class Silence:
     """The `none` bed."""
@@ -83,6 +90,9 @@ class Silence:
         return np.zeros((frames, self.channels), np.float32)
 
     def restarted(self) -> "Silence":
+        return self
+
+    def snapshot(self) -> "Silence":
         return self
 
 
