@@ -151,7 +151,8 @@ def render(routine: Routine, output: str | Path, settings: Settings, outputs: Ou
         seconds = mix.frames / mix.sample_rate
         if progress is not None:
             progress("measure", 0.0, seconds)
-        mastered = Mastered(mix, MasterOptions(target_lufs=settings.loudness))
+        measuring = None if progress is None else (lambda done: progress("measure", done, seconds))
+        mastered = Mastered(mix, MasterOptions(target_lufs=settings.loudness), progress=measuring)
         if progress is not None:
             progress("measure", seconds, seconds)
         chapters = chapters_from_timeline(timeline, end=seconds)

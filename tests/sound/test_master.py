@@ -132,6 +132,29 @@ def test_two_renders_not_one_array():
     assert src.renders == 2          # measured, then rendered again: never held whole
 
 
+def test_the_measuring_pass_reports_progress_and_can_be_stopped():
+    """A long measuring pass tells how far it is (seconds, rising to the program's length), and
+    an exception from that report stops it at once (how the studio cancels a render there)."""
+    from voiceguide.sound.master import Mastered
+    src = Array(peaky_speechlike(seconds=20))
+    seen: list[float] = []
+    Mastered(src, MasterOptions(), progress=seen.append)
+    assert len(seen) > 3 and seen == sorted(seen) and seen[-1] == pytest.approx(20.0)
+
+    class Stop(BaseException):
+        pass
+
+    def stop_after_two(seconds: float) -> None:
+        seen.append(seconds)
+        if len(seen) == 2:
+            raise Stop
+
+    seen.clear()
+    with pytest.raises(Stop):
+        Mastered(src, MasterOptions(), progress=stop_after_two)
+    assert len(seen) == 2 and seen[-1] < 20.0
+
+
 from hypothesis import given, settings, strategies as st  # noqa: E402
 
 

@@ -15,7 +15,7 @@ import math
 import queue
 import threading
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -45,14 +45,15 @@ class Measurement:
     seconds: float
 
 
-def measure(program: Program, block_frames: int = MEASURE_BLOCK) -> Measurement:
+def measure(program: Program, block_frames: int = MEASURE_BLOCK,
+            progress: Callable[[float], None] | None = None) -> Measurement:
     """Render `program` once and measure it (loudness, true peak, sample peak)."""
     return measure_blocks(program.blocks(block_frames), program.sample_rate, program.channels,
-                          block_frames)
+                          block_frames, progress)
 
 
-def measure_blocks(blocks, sample_rate: int, channels: int,
-                   block_frames: int = DEFAULT_BLOCK) -> Measurement:
+def measure_blocks(blocks, sample_rate: int, channels: int, block_frames: int = DEFAULT_BLOCK,
+                   progress: Callable[[float], None] | None = None) -> Measurement:
     """Meter a block stream. The blocks are produced on a second thread while this one
     meters them: scipy's filters and numpy release the GIL, so on two cores rendering and
     metering overlap (the measuring pass is the one part of a render not hidden behind the
@@ -64,6 +65,8 @@ def measure_blocks(blocks, sample_rate: int, channels: int,
     for block in _ahead(blocks, max(2, AHEAD_FRAMES // block_frames)):
         loud.add(block)
         peaks.add(block)
+        if progress is not None:      # seconds measured; it may raise to stop (a cancelled render)
+            progress(loud.frames / sample_rate)
     peaks.finish()
     return Measurement(loud.integrated(), to_db(peaks.true_peak), to_db(peaks.sample_peak),
                        loud.frames / sample_rate)
@@ -119,11 +122,13 @@ class Mastered:
     options: MasterOptions = field(default_factory=MasterOptions)
     block_frames: int = DEFAULT_BLOCK
     verify: bool = False          # measure the output even when the maths already knows it
+    progress: Callable[[float], None] | None = field(default=None, repr=False, compare=False)
+    """Told the seconds measured so far during the measuring pass (which may take a while)."""
 
     def __post_init__(self) -> None:
         p = self.program
         self.sample_rate, self.channels, self.frames = p.sample_rate, p.channels, p.frames
-        self.before = measure(p, max(self.block_frames, MEASURE_BLOCK))
+        self.before = measure(p, max(self.block_frames, MEASURE_BLOCK), self.progress)
         o = self.options
         if math.isfinite(self.before.integrated_lufs):
             self.gain_db = min(o.target_lufs - self.before.integrated_lufs, o.max_gain_db)
