@@ -154,3 +154,30 @@ def working(cancelled: Callable[[], str], cleanup: Callable[[], None] = lambda: 
 
 def warn(message: str) -> None:
     click.echo(f"warning: {message}", err=True)
+
+
+def serve_until_stopped(server: Any, name: str) -> NoReturn:
+    """Keep a background server (the studio, `serve`) running until Ctrl+C, SIGTERM or SIGHUP,
+    then stop it cleanly and exit 0; exit 1 if it stopped by itself. `server` has `alive`
+    and `stop()`."""
+    import time
+
+    def stop_on(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    for signame in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, signame):
+            signal.signal(getattr(signal, signame), stop_on)
+    asked = False
+    try:
+        while server.alive:
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        asked = True
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)      # a second Ctrl+C must not cut the stop short
+        server.stop()
+    if not asked:
+        fail(f"Error: {name} stopped unexpectedly", 1)
+    click.echo(f"{name}: stopped")
+    sys.exit(0)

@@ -4,15 +4,12 @@ Like `studio`, it needs the web stack (the `studio` extra), imported only when i
 """
 from __future__ import annotations
 
-import signal
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import click
 
-from .failures import fail
+from .failures import fail, serve_until_stopped
 from .group import main
 
 DEFAULT_PORT = 8766
@@ -76,7 +73,7 @@ def serve(folder: Path, port: int | None, lan: bool, host: str | None, new_token
             click.echo("Warning: no network address found; use this computer's address in place of 127.0.0.1.")
     else:
         click.echo("Only this computer can reach it; add --lan to listen on your phone.")
-    _wait(serving)
+    serve_until_stopped(serving, "voiceguide serve")
 
 
 def _start(start: Any, folder: Path, port: int | None, options: dict[str, Any]) -> Any:
@@ -89,24 +86,3 @@ def _start(start: Any, folder: Path, port: int | None, options: dict[str, Any]) 
     return start(folder, port=port, **options)
 
 
-def _wait(serving: Any) -> None:
-    """Serve until Ctrl+C (or SIGTERM / SIGHUP), then stop cleanly with status 0."""
-    def stop_on(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    for name in ("SIGTERM", "SIGHUP"):
-        if hasattr(signal, name):
-            signal.signal(getattr(signal, name), stop_on)
-    asked = False
-    try:
-        while serving.alive:
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        asked = True
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)      # a second Ctrl+C must not cut the stop short
-        serving.stop()
-    if not asked:
-        fail("Error: the server stopped unexpectedly", 1)
-    click.echo("voiceguide serve: stopped")
-    sys.exit(0)

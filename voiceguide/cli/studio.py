@@ -5,15 +5,12 @@ only inside the command: `voiceguide --help` and every other command work withou
 """
 from __future__ import annotations
 
-import signal
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import click
 
-from .failures import fail
+from .failures import fail, serve_until_stopped
 from .group import main
 
 DEFAULT_PORT = 8765
@@ -63,7 +60,7 @@ def studio(folder: Path, port: int | None, host: str, no_browser: bool, jobs: in
     if not no_browser:
         import webbrowser
         webbrowser.open(running.url)
-    _wait(running)
+    serve_until_stopped(running, "voiceguide studio")
 
 
 def _start(start: Any, folder: Path, host: str, port: int | None, jobs: int) -> Any:
@@ -76,21 +73,3 @@ def _start(start: Any, folder: Path, host: str, port: int | None, jobs: int) -> 
     return start(folder, host=host, port=port, jobs=jobs)
 
 
-def _wait(running: Any) -> None:
-    """Serve until Ctrl+C (or SIGTERM / SIGHUP), then stop cleanly with status 0."""
-    def stop_on(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    for name in ("SIGTERM", "SIGHUP"):
-        if hasattr(signal, name):
-            signal.signal(getattr(signal, name), stop_on)
-    try:
-        while True:
-            time.sleep(1.0)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)      # a second Ctrl+C must not cut the cleanup short
-        running.stop()
-    click.echo("voiceguide studio: stopped")
-    sys.exit(0)

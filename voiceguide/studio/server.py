@@ -85,6 +85,10 @@ class Running:
     _stopped: bool = field(default=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
+    @property
+    def alive(self) -> bool:
+        return not self._stopped and self._thread is not None and self._thread.is_alive()
+
     def stop(self) -> None:
         """Cancel the renders, close the previewer, stop uvicorn (idempotent)."""
         with self._lock:
