@@ -211,3 +211,27 @@ def test_binary_file():
     with pytest.raises(RoutineError) as info:
         parse_bytes(b"+++\ntitle='x'\n+++\n\x00\x01\x02", "r.md")
     assert str(info.value).startswith("r.md:4: the file contains NUL bytes")
+
+
+# --- a heading's own sound: {beat N}, {ambient NAME}, {voice NAME} -----------------------------
+
+def test_heading_attributes_set_the_sections_sound(parse):
+    intro, left, right, plain = parse(
+        "# Settle {beat 6}\nHello.\n# Hands {ambient Rain} {sides} {voice kim} {silent}\n"
+        "Work the {side} hand.\n# Close\nBye.\n").sections
+    assert (intro.title, intro.beat, intro.ambient, intro.voice) == ("Settle", 6.0, None, None)
+    assert (left.side, left.ambient, left.voice, left.spoken) == ("left", "rain", "kim", False)
+    assert (right.side, right.ambient, right.voice) == ("right", "rain", "kim")
+    assert (plain.beat, plain.ambient, plain.voice) == (None, None, None)
+
+
+@pytest.mark.parametrize("heading, says", [
+    ("# A {beat 6>3}", "{beat} takes one number of Hz"),
+    ("# A {beat 90}", "{beat}: 90 Hz is out of range (0.5 to 40 Hz)"),
+    ("# A {beat}", "{beat} needs a value, like {beat 6}"),
+    ("# A {ambient lava}", "unknown bed 'lava' in {ambient} (choose from white, pink"),
+    ("# A {beats 6}", "unknown placeholder {beats 6}"),
+])
+def test_heading_attribute_errors_name_their_line(heading, says):
+    problem = only_problem(routine_text(f"{heading}\nHello.\n"))
+    assert problem.startswith("r.md:4: " + says), problem

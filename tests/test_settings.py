@@ -48,7 +48,7 @@ def test_choices_are_the_encoders_and_engines_themselves():
 
 def test_option_else_front_matter_else_default_once():
     chosen = settings.resolve({"speed": 0.8, "voice": None}, {"speed": 1.2, "voice": "joe", "ambient": "none"})
-    assert (chosen.speed, chosen.voice, chosen.ambient, chosen.chime) == (0.8, "joe", "none", "bell")
+    assert (chosen.speed, chosen.voice, chosen.ambient, chosen.chime) == (0.8, "joe", "none", "bowl")
     assert chosen.origin["speed"] == "option" and chosen.from_routine("voice") and chosen.origin["chime"] == "default"
     assert chosen.given("speed") and not chosen.given("voice")
     again = chosen.changed(speed=1.0)
@@ -105,3 +105,36 @@ def test_settings_and_the_cli_import_no_numpy():
     import sys
     code = "import sys, voiceguide.settings, voiceguide.script.parse, voiceguide.cli; print('numpy' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("value, canonical, glide", [
+    ("10", "10", (10.0, 10.0)), (6, "6", (6.0, 6.0)), (" 6 > 3 ", "6>3", (6.0, 3.0)),
+    ("none", "none", None), ("OFF", "none", None), ("2.5>40", "2.5>40", (2.5, 40.0)),
+])
+def test_beat_is_one_rate_or_a_glide(value, canonical, glide):
+    assert settings.check("beat", value) == canonical
+    assert settings.beat_glide(canonical) == glide
+
+
+@pytest.mark.parametrize("value, says", [
+    ("100", "beat: 100 Hz is out of range (0.5 to 40 Hz)"),
+    ("6>", 'beat: "" is not a number of Hz'),
+    ("fast", 'beat: "fast" is not a number of Hz'),
+    ("0.1>4", "beat: 0.1 Hz is out of range"),
+])
+def test_a_bad_beat_says_what_is_wrong(value, says):
+    with pytest.raises(SettingError) as info:
+        settings.check("beat", value)
+    assert str(info.value).startswith(says)
+
+
+@pytest.mark.parametrize("value, canonical", [("de", "de"), ("pt_br", "pt-BR"), ("EN-gb", "en-GB"),
+                                              ("zh-Hans", "zh-Hans"), ("cmn", "cmn")])
+def test_language_takes_a_tag_in_its_usual_spelling(value, canonical):
+    assert settings.check("language", value) == canonical
+
+
+@pytest.mark.parametrize("value", ["german", "d", "de--x", "de de", "12"])
+def test_language_refuses_what_is_not_a_tag(value):
+    with pytest.raises(SettingError, match="is not a language tag"):
+        settings.check("language", value)

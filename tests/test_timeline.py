@@ -121,7 +121,9 @@ def test_sections_spans_cover_their_events(routine):
 def test_json_schema(routine):
     data = json.loads(json.dumps(plan(routine).to_json()))
     assert set(data) == {"title", "total", "sections", "events"}
-    assert all(set(s) == {"title", "start", "duration"} for s in data["sections"])
+    assert all({"title", "start", "duration"} <= set(s) <= {"title", "start", "duration", "side", "beat",
+                                                             "ambient", "voice"} for s in data["sections"])
+    assert [s.get("side") for s in data["sections"]] == [s.side for s in routine.sections]
     assert all(set(e) == {"start", "duration", "kind", "section", "text"} for e in data["events"])
     assert {e["kind"] for e in data["events"]} == {"say", "pause", "hold", "chime", "breathe"}
     assert all(isinstance(e["start"], float) for e in data["events"])

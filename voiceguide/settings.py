@@ -11,8 +11,9 @@ Numpy-free and face-free on purpose: the parser and every face import it.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field, fields, replace
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from .errors import Named, SettingError
 from .limits import DEFAULT_LIMITS, Limits
@@ -24,8 +25,56 @@ files, `play` plays live. The studio offers what `render` offers."""
 
 ENGINES = ("auto", "piper", "pyttsx3")
 ENGINE_ALIASES = {"espeak": "pyttsx3", "system": "pyttsx3", "neural": "piper"}
+BEDS = ("white", "pink", "brown", "drone", "ocean", "rain", "stream", "wind", "fire")
+"""The synthesized ambient beds (sound/beds.py makes them); a bed may also be a sound file."""
+CHIMES = ("bowl", "bell", "wood", "gong")
+"""The synthesized chimes (sound/chimes.py); a chime may also be a sound file."""
+BEAT_RANGE = (0.5, 40.0)
+"""Hz a beat tone may pulse at (a beat, not a pitch)."""
 FORMATS = ("mp3", "wav", "flac", "ogg", "opus", "m4a", "m4b")
 FORMAT_ALIASES = {"oga": "ogg", "vorbis": "ogg", "aac": "m4a", "mp4": "m4a", "wave": "wav"}
+
+
+def _beat_hz(text: str) -> float:
+    lo, hi = BEAT_RANGE
+    try:
+        hz = float(text)
+    except ValueError:
+        raise ValueError(f'"{text}" is not a number of Hz (write "10", or "6>3" for a glide)') from None
+    if not (math.isfinite(hz) and lo <= hz <= hi):
+        raise ValueError(f"{text} Hz is out of range ({lo:g} to {hi:g} Hz)")
+    return hz
+
+
+def beat_glide(value: str) -> tuple[float, float] | None:
+    """`beat` as (start Hz, end Hz): "10" holds 10 Hz, "6>3" glides from 6 to 3 over the
+    session; None for "none"."""
+    text = value.strip().lower()
+    if text in ("none", "off"):
+        return None
+    first, arrow, last = text.partition(">")
+    start = _beat_hz(first.strip())
+    return start, (_beat_hz(last.strip()) if arrow else start)
+
+
+def _beat_shape(value: str) -> str:
+    glide = beat_glide(value)
+    if glide is None:
+        return "none"
+    a, b = glide
+    return f"{a:g}" if a == b else f"{a:g}>{b:g}"
+
+
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
+
+
+def _language_shape(value: str) -> str:
+    """A BCP 47 tag's shape ("de", "pt-BR", "en-GB"); whether a voice speaks it is the session's check."""
+    tag = value.strip().replace("_", "-")
+    if not _LANGUAGE_TAG.fullmatch(tag):
+        raise ValueError(f'"{value}" is not a language tag like "de" or "pt-BR"')
+    primary, *rest = tag.split("-")
+    return "-".join([primary.lower(), *(part.upper() if len(part) == 2 else part for part in rest)])
 
 
 @dataclass(frozen=True)
@@ -45,6 +94,7 @@ class Spec:
     numbers_as_text: bool = False   # a text setting that also takes a number (quality = 4)
     face_help: Mapping[str, str] = field(default_factory=dict)   # where a face needs it said otherwise
     off: str = ""                   # the value a `--no-NAME` flag stands for (a text setting's "none")
+    shape: Callable[[str], str] | None = None   # a text setting's own check: canonical value, or ValueError
 
     def help_for(self, face: str) -> str:
         return self.face_help.get(face, self.help)
@@ -84,13 +134,30 @@ class Settings:
     engine: str = setting("auto", Spec(
         "choice", "Speech engine (see: voiceguide voices).", choices=ENGINES, aliases=ENGINE_ALIASES,
         front_matter=True))
+    language: str = setting("en", Spec(
+        "text", 'Language of the routine, a tag like "de" or "pt-BR": picks a voice that speaks it.',
+        front_matter=True, metavar="TAG", shape=_language_shape))
     voice: str = setting("default", Spec(
         "text", "Voice name or a piper .onnx model path (see: voiceguide voices).", front_matter=True))
     ambient: str = setting("brown", Spec(
-        "text", "Ambient bed: white, pink, brown, drone, ocean, a sound file, or none.", front_matter=True))
+        "text", "Ambient bed: " + ", ".join(BEDS) + ", a sound file, or none.", front_matter=True))
     ambient_volume: float = setting(-22.0, Spec(
         "number", "Bed level relative to the voice.", unit="dB", lo=-60.0, hi=0.0, front_matter=True))
-    chime: str = setting("bell", Spec("text", "Chime sound: bell, a sound file, or none.", front_matter=True))
+    chime: str = setting("bowl", Spec(
+        "text", "Chime sound: " + ", ".join(CHIMES) + ", a sound file, or none.", front_matter=True))
+    spatial: float = setting(0.4, Spec(
+        "number", "How far a {sides} section's voice moves to the hand being worked on (0 centred, "
+        "1 fully; headphones show it best).", unit="x", lo=0.0, hi=1.0, front_matter=True))
+    beat: str = setting("none", Spec(
+        "text", 'A beat tone under the voice, in Hz: "10", "6>3" (a glide over the session), or none.',
+        front_matter=True, metavar="HZ", off="none", numbers_as_text=True, shape=_beat_shape))
+    beat_mode: str = setting("binaural", Spec(
+        "choice", "binaural (a tone in each ear; headphones, stereo) or isochronic (a pulsed tone; "
+        "speakers, mono).", choices=("binaural", "isochronic"), front_matter=True))
+    carrier: float = setting(200.0, Spec(
+        "number", "Pitch of the beat tone.", unit="Hz", lo=40.0, hi=1000.0, front_matter=True))
+    beat_volume: float = setting(-3.0, Spec(
+        "number", "Beat tone level relative to the bed.", unit="dB", lo=-30.0, hi=10.0, front_matter=True))
     wait: float = setting(30.0, Spec(
         "duration", "How long a [wait] step lasts in a file, before its soft cue (live play waits for a key).",
         lo=1.0, hi=1800.0, front_matter=True, faces=FACES, metavar="DURATION",
@@ -241,8 +308,9 @@ def check_value(spec: Spec, value: Any, name: str = "value") -> Any:
         return _flag(value)
     if spec.kind == "text":
         if spec.numbers_as_text and isinstance(value, (int, float)) and not isinstance(value, bool):
-            return str(value)
-        return _text(value)
+            value = str(value)
+        text = _text(value)
+        return spec.shape(text) if spec.shape else text
     raise AssertionError(f"unknown kind {spec.kind}")
 
 

@@ -127,9 +127,15 @@ class Event:
 
 @dataclass(frozen=True)
 class SectionSpan:
+    """A section in time (a chapter), with what its heading asks of the sound."""
+
     title: str
     start: float
     duration: float
+    side: str | None = None        # a {sides} copy: "left" or "right"
+    beat: float | None = None      # {beat 6}
+    ambient: str | None = None     # {ambient rain}
+    voice: str | None = None       # {voice NAME}
 
 
 @dataclass(frozen=True)
@@ -146,7 +152,8 @@ class Timeline:
             "title": self.title,
             "total": round(self.total, 6),
             "sections": [
-                {"title": s.title, "start": round(s.start, 6), "duration": round(s.duration, 6)}
+                {"title": s.title, "start": round(s.start, 6), "duration": round(s.duration, 6),
+                 **{k: v for k in ("side", "beat", "ambient", "voice") if (v := getattr(s, k)) is not None}}
                 for s in self.sections
             ],
             "events": [
@@ -311,5 +318,6 @@ def _assemble(routine: Routine, speed: float, drafts: list[_Draft]) -> Timeline:
     for index, section in enumerate(routine.sections):
         start = first[index].start if index in first else (spans[-1].start + spans[-1].duration if spans else 0.0)
         end = last[index].end if index in last else start
-        spans.append(SectionSpan(section.title or "Introduction", start, end - start))
+        spans.append(SectionSpan(section.title or "Introduction", start, end - start, section.side,
+                                 section.beat, section.ambient, section.voice))
     return Timeline(routine.meta.title, speed, tuple(events), tuple(spans), total)

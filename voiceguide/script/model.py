@@ -116,6 +116,10 @@ class Section:
     spoken: bool = True      # the title is read aloud unless the heading says {silent}
     side: str | None = None  # "left"/"right" for a {sides} section's copies
     steps: tuple[Step, ...] = ()
+    # The heading's own sound, over the session's settings: {beat 6}, {ambient rain}, {voice NAME}.
+    beat: float | None = None
+    ambient: str | None = None
+    voice: str | None = None
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from ..limits import DEFAULT_LIMITS, Limits
+from ..settings import BEDS, beat_glide
 from .durations import DurationError, format_duration, parse_duration
 from .front import parse_front
 from .model import Breathe, Chime, Hold, Pause, Routine, Say, Section, Step, Wait
@@ -23,6 +25,8 @@ SIDES = ("left", "right")
 
 _HEADING = re.compile(r"^(#+)(?:[ \t]+(.*))?$")   # no lazy groups: linear on a 1 MB line
 _HEADING_FLAGS = ("sides", "silent")
+HEADING_ATTRIBUTES = {"beat": "{beat 6}", "ambient": "{ambient rain}", "voice": "{voice NAME}"}
+"""A heading's own sound for its section, over the session's settings (with an example)."""
 _DIRECTIVE = re.compile(r"\[([^\[\]]*)\]")
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _LIST_MARKER = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
@@ -42,6 +46,7 @@ class _SectionDraft:
     spoken: bool
     sides: bool
     steps: list[Step] = field(default_factory=list)
+    attributes: dict[str, Any] = field(default_factory=dict)   # beat, ambient, voice
 
 
 def _strip_comments(lines: list[str], first_line: int, out: _Collector) -> list[str]:
@@ -237,18 +242,52 @@ def _paragraph_steps(lines: list[tuple[int, str]], sides: bool, out: _Collector)
     return steps
 
 
-def _heading_flags(title: str) -> tuple[set[str], str]:
-    """Strip trailing {sides}/{silent} flags (any order, repeats allowed) in one linear pass."""
+def _heading_flags(title: str) -> tuple[set[str], dict[str, str], str]:
+    """Strip trailing {sides}/{silent} flags and {beat 6}/{ambient rain}/{voice NAME}
+    attributes (any order) in one linear pass: (flags, raw attribute values, the title)."""
     flags: set[str] = set()
+    attributes: dict[str, str] = {}
     end = len(title.rstrip())
     while end and title[end - 1] == "}":
         start = title.rfind("{", 0, end)
         name = title[start + 1:end - 1].strip() if start >= 0 else ""
-        if name not in _HEADING_FLAGS:
+        key, _, value = name.partition(" ")
+        if name in _HEADING_FLAGS:
+            flags.add(name)
+        elif key.lower() in HEADING_ATTRIBUTES and key.lower() not in attributes:
+            attributes[key.lower()] = value.strip()
+        else:
             break
-        flags.add(name)
         end = len(title[:start].rstrip())
-    return flags, title[:end]
+    return flags, attributes, title[:end]
+
+
+def _heading_attributes(raw: dict[str, str], line: int, out: _Collector) -> dict[str, Any] | None:
+    """{beat 6} as 6.0, {ambient rain} as "rain", {voice NAME} as "NAME"; problems at `line`."""
+    checked: dict[str, Any] = {}
+    for key, value in raw.items():
+        if not value:
+            out.add(line, f"{{{key}}} needs a value, like {HEADING_ATTRIBUTES[key]}")
+            return None
+        if key == "beat":
+            try:
+                glide = beat_glide(value)
+            except ValueError as exc:
+                out.add(line, f"{{beat}}: {exc}")
+                return None
+            if glide is None or glide[0] != glide[1]:
+                out.add(line, "{beat} takes one number of Hz, like {beat 6} (the session's beat glides)")
+                return None
+            checked[key] = glide[0]
+        elif key == "ambient":
+            name = value.lower()
+            if name not in (*BEDS, "none"):
+                out.add(line, f"unknown bed '{excerpt(value)}' in {{ambient}} (choose from {', '.join(BEDS)}, none)")
+                return None
+            checked[key] = name
+        else:
+            checked[key] = value
+    return checked
 
 
 def _parse_heading(match: re.Match[str], line: int, out: _Collector) -> _SectionDraft | None:
@@ -256,7 +295,10 @@ def _parse_heading(match: re.Match[str], line: int, out: _Collector) -> _Section
     if len(hashes) > 3:
         out.add(line, f"heading level {len(hashes)} is too deep: use # to ### for sections")
         return None
-    flags, title = _heading_flags(title)
+    flags, raw, title = _heading_flags(title)
+    attributes = _heading_attributes(raw, line, out)
+    if attributes is None:
+        return None
     title = _clean_text(title).strip()
     if not title:
         out.add(line, "heading has no title")
@@ -265,7 +307,8 @@ def _parse_heading(match: re.Match[str], line: int, out: _Collector) -> _Section
         return None
     if not _check_placeholders(title, line, "sides" in flags, out):
         return None
-    return _SectionDraft(title, line, len(hashes), "silent" not in flags, "sides" in flags)
+    return _SectionDraft(title, line, len(hashes), "silent" not in flags, "sides" in flags,
+                         attributes=attributes)
 
 
 def _parse_body(lines: list[str], first_line: int, out: _Collector) -> list[_SectionDraft]:
@@ -319,7 +362,8 @@ def _expand(drafts: list[_SectionDraft]) -> tuple[Section, ...]:
             if draft.spoken and title:
                 steps.append(Say(title.rstrip(".") + ".", draft.line, is_title=True))
             steps.extend(_substitute(s, side) if side else s for s in draft.steps)
-            sections.append(Section(title, draft.line, draft.level, draft.spoken, side, tuple(steps)))
+            sections.append(Section(title, draft.line, draft.level, draft.spoken, side, tuple(steps),
+                                    **draft.attributes))
     return tuple(sections)
 
 
