@@ -10,9 +10,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..limits import DEFAULT_LIMITS, Limits
-from ..settings import BEDS, beat_glide
 from .durations import DurationError, format_duration, parse_duration
 from .front import parse_front
+from .headings import heading_attributes, heading_flags
 from .model import Breathe, Chime, Hold, Pause, Routine, Say, Section, Step, Wait
 from .pace import take_pace
 from .problems import CONTROL as _CONTROL, Collector as _Collector, Problem, RoutineError, excerpt
@@ -24,9 +24,6 @@ MAX_BREATHS = 100
 SIDES = ("left", "right")
 
 _HEADING = re.compile(r"^(#+)(?:[ \t]+(.*))?$")   # no lazy groups: linear on a 1 MB line
-_HEADING_FLAGS = ("sides", "silent")
-HEADING_ATTRIBUTES = {"beat": "{beat 6}", "ambient": "{ambient rain}", "voice": "{voice NAME}"}
-"""A heading's own sound for its section, over the session's settings (with an example)."""
 _DIRECTIVE = re.compile(r"\[([^\[\]]*)\]")
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _LIST_MARKER = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
@@ -242,61 +239,13 @@ def _paragraph_steps(lines: list[tuple[int, str]], sides: bool, out: _Collector)
     return steps
 
 
-def _heading_flags(title: str) -> tuple[set[str], dict[str, str], str]:
-    """Strip trailing {sides}/{silent} flags and {beat 6}/{ambient rain}/{voice NAME}
-    attributes (any order) in one linear pass: (flags, raw attribute values, the title)."""
-    flags: set[str] = set()
-    attributes: dict[str, str] = {}
-    end = len(title.rstrip())
-    while end and title[end - 1] == "}":
-        start = title.rfind("{", 0, end)
-        name = title[start + 1:end - 1].strip() if start >= 0 else ""
-        key, _, value = name.partition(" ")
-        if name in _HEADING_FLAGS:
-            flags.add(name)
-        elif key.lower() in HEADING_ATTRIBUTES and key.lower() not in attributes:
-            attributes[key.lower()] = value.strip()
-        else:
-            break
-        end = len(title[:start].rstrip())
-    return flags, attributes, title[:end]
-
-
-def _heading_attributes(raw: dict[str, str], line: int, out: _Collector) -> dict[str, Any] | None:
-    """{beat 6} as 6.0, {ambient rain} as "rain", {voice NAME} as "NAME"; problems at `line`."""
-    checked: dict[str, Any] = {}
-    for key, value in raw.items():
-        if not value:
-            out.add(line, f"{{{key}}} needs a value, like {HEADING_ATTRIBUTES[key]}")
-            return None
-        if key == "beat":
-            try:
-                glide = beat_glide(value)
-            except ValueError as exc:
-                out.add(line, f"{{beat}}: {exc}")
-                return None
-            if glide is None or glide[0] != glide[1]:
-                out.add(line, "{beat} takes one number of Hz, like {beat 6} (the session's beat glides)")
-                return None
-            checked[key] = glide[0]
-        elif key == "ambient":
-            name = value.lower()
-            if name not in (*BEDS, "none"):
-                out.add(line, f"unknown bed '{excerpt(value)}' in {{ambient}} (choose from {', '.join(BEDS)}, none)")
-                return None
-            checked[key] = name
-        else:
-            checked[key] = value
-    return checked
-
-
 def _parse_heading(match: re.Match[str], line: int, out: _Collector) -> _SectionDraft | None:
     hashes, title = match.group(1), match.group(2) or ""
     if len(hashes) > 3:
         out.add(line, f"heading level {len(hashes)} is too deep: use # to ### for sections")
         return None
-    flags, raw, title = _heading_flags(title)
-    attributes = _heading_attributes(raw, line, out)
+    flags, raw, title = heading_flags(title)
+    attributes = heading_attributes(raw, line, out)
     if attributes is None:
         return None
     title = _clean_text(title).strip()
