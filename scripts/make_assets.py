@@ -38,8 +38,8 @@ def write_wav(path: Path, samples: np.ndarray, rate: int) -> None:
 def main() -> None:
     ASSETS.mkdir(exist_ok=True)
     bowl = strike(220.0, BOWL_PARTIALS, RATE, attack=0.006, seconds=6.0, shimmer=1.6, seed=3)
-    write_wav(ASSETS / "bowl.wav", bowl, RATE)
-    print(f"wrote {ASSETS / 'bowl.wav'}")
+    write_wav(ASSETS / "singing-bowl.wav", bowl, RATE)
+    print(f"wrote {ASSETS / 'singing-bowl.wav'}")
 
 
 if __name__ == "__main__":

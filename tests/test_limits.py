@@ -202,7 +202,7 @@ def test_ambient_file_from_the_front_matter_is_relative_to_the_routine(tmp_path,
 
 
 @pytest.mark.parametrize("make, says", [
-    (lambda p: None, "is neither a bed (brown, drone, ocean, pink, white, none) nor a readable sound file"),
+    (lambda p: None, "is neither a bed (brown, drone, fire, ocean, pink, rain, stream, white, wind, none) nor a readable sound file"),
     (lambda p: p.write_text("not audio at all\n"), "is not a usable sound file: ffmpeg cannot decode it"),
     (lambda p: tone_wav(p, 0.05), "is not a usable sound file: it is too short (under 0.1 s)"),
     (lambda p: tone_wav(p, 0.0), "is not a usable sound file: it holds no audio"),
@@ -229,7 +229,7 @@ def test_bad_chime_file_fails_at_the_chime_line_and_good_ones_resolve(tmp_path):
     assert resolve_chime("ding.wav", routine) == str(tmp_path / "ding.wav")
     assert resolve_chime("bell", routine) == "bell" and resolve_chime("None", routine) == "None"
     bad = cli("render", str(path), "-o", str(tmp_path / "o.wav"), "--chime", "nope")
-    assert bad.stderr.startswith("--chime 'nope' is neither a chime (bell, end, soft, start, none)")
+    assert bad.stderr.startswith("--chime 'nope' is neither a chime (bowl, bell, wood, gong, none)")
 
 
 # ---------------------------------------------------------------------------------------------

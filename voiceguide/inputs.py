@@ -16,7 +16,7 @@ from .script.model import Routine
 from .script.parse import excerpt
 from .settings import Settings
 from .sound.beds import BEDS
-from .sound.chimes import SYNTHS as CHIME_SYNTHS, find_asset as find_chime_asset
+from .sound.chimes import KINDS as CHIME_KINDS, SYNTHS as CHIME_SYNTHS, find_asset as find_chime_asset
 from .sound.ffmpeg import FFmpegError, decode_stream
 
 MIN_BED_SECONDS = 0.1     # a shorter ambient file cannot be looped (see sound.beds.FileBed)
@@ -84,9 +84,9 @@ def chime(routine: Routine, settings: Settings) -> str:
     """Like `ambient`, for the chime: a built-in sound stays, a file must decode."""
     key = settings.chime.strip()
     try:
-        builtin = key.lower() == "none" or key in CHIME_SYNTHS or find_chime_asset(key) is not None
+        builtin = key.lower() in (*CHIME_SYNTHS, "none") or find_chime_asset(key) is not None
     except (OSError, ValueError):
         builtin = False
     if builtin:
         return settings.chime
-    return _sound_file(routine, settings, "chime", 0.0, f"a chime ({', '.join(sorted(CHIME_SYNTHS))}, none)")
+    return _sound_file(routine, settings, "chime", 0.0, f"a chime ({', '.join(CHIME_KINDS)}, none)")

@@ -8,7 +8,7 @@ suits = "Anyone who wants a few quiet minutes for their hands."
 caution = "Recent hand surgery, a fracture, open wounds or a hand condition: check with your doctor first."
 speed = 1.0          # narration tempo, 0.5 (slow) to 2.0 (fast); pauses and holds do not change
 voice = "default"
-ambient = "brown"    # white, pink, brown, drone, ocean, a sound file, or "none"
+ambient = "brown"    # white, pink, brown, drone, ocean, rain, stream, wind, fire, a sound file, or "none"
 # length = "5m"      # uncomment to fit the whole session to exactly this length
 wait = "30s"         # how long a [wait] lasts in a file (live play waits for space or n)
 

@@ -22,6 +22,7 @@ from .lazy import signal
 from .blocks import BlockSource, ChunkedSource, Silence, db_to_gain
 from .ffmpeg import decode_stream
 from .loudness import LoudnessMeter
+from .nature import Fire, Rain, Stream, Wind
 
 BED_LUFS = -20.0          # calibrated bed loudness before the mixer's ambient_volume gain
 CALIBRATION_SECONDS = 30.0
@@ -329,6 +330,10 @@ BEDS: dict[str, Factory] = {
     "brown": brown,
     "drone": Drone,
     "ocean": Ocean,
+    "rain": Rain,          # the living nature beds (sound/nature.py)
+    "stream": Stream,
+    "wind": Wind,
+    "fire": Fire,
 }
 
 
@@ -348,8 +353,8 @@ def calibration_gain(factory: Factory, sample_rate: int, channels: int, seed: in
 
 def bed(name_or_path: str, sample_rate: int, channels: int = 2, seed: int = 0,
         level_lufs: float = BED_LUFS) -> BlockSource:
-    """The ambient bed called `name_or_path` (white, pink, brown, drone, ocean, none, or an
-    audio file to loop), calibrated to `level_lufs`."""
+    """The ambient bed called `name_or_path` (a name in `BEDS`, none, or an audio file to
+    loop), calibrated to `level_lufs`."""
     key = name_or_path.strip()
     if key.lower() == "none":
         return Silence(sample_rate, channels)

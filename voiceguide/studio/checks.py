@@ -2,9 +2,10 @@
 
 The checks are the CLI's: parse (front matter included), the limits, the plan on the speech
 durations known without speaking (the store's, else the voice's pace), and the sound files the
-routine names. Two things differ on purpose: a sound file must be inside FOLDER, and it is not
-decoded here (that takes an ffmpeg start; the render checks it), so a 500-line routine is
-checked in a few tens of milliseconds.
+routine names, and each `{voice NAME}` (espeak's voices are listed by a worker once per
+studio process, then known: a few milliseconds a check). Two things differ on purpose: a sound
+file must be inside FOLDER, and it is not decoded here (that takes an ffmpeg start; the render
+checks it), so a 500-line routine is checked in a few tens of milliseconds.
 """
 from __future__ import annotations
 
@@ -119,18 +120,18 @@ def _builtin_sound(what: str, value: str) -> bool:
         return key.lower() in (*BEDS, "none")
     if what == "cover":
         return key.lower() in ("drawn", "none")
-    if key.lower() == "none" or key in SYNTHS:
+    if key.lower() in (*SYNTHS, "none"):
         return True
     return bool(_PLAIN_NAME.match(key)) and find_asset(key) is not None   # a name, never a path
 
 
 def _names(what: str) -> str:
     from ..sound.beds import BEDS
-    from ..sound.chimes import SYNTHS
+    from ..sound.chimes import KINDS
     if what == "cover":
         return "drawn, none"
     return f"a bed ({', '.join(sorted(BEDS))}, none)" if what == "ambient" else \
-        f"a chime ({', '.join(sorted(SYNTHS))}, none)"
+        f"a chime ({', '.join(KINDS)}, none)"
 
 
 def sound_files(folder: Path, routine: Routine, settings: Settings, name: str) -> dict[str, str]:
@@ -160,12 +161,14 @@ def sound_files(folder: Path, routine: Routine, settings: Settings, name: str) -
 def problems(folder: Path, text: str, name: str, durations: Durations) -> list[Found]:
     """Everything `voiceguide validate` would report for this text saved as FOLDER/NAME.routine.md,
     without decoding sound files: [] when fine."""
+    from ..session import check_voices
     source = str(folder / label(name))
     try:
         routine = parse(text, source, name)
         settings = api.settings(routine)
         durations.length(routine, settings)           # limits, length fit; never synthesizes
         sound_files(folder, routine, settings, name)
+        check_voices(routine, settings)               # {voice NAME}: espeak's list, once per process
     except Broken as exc:
         return exc.problems
     except VoiceguideError as exc:
