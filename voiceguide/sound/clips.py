@@ -52,7 +52,8 @@ def fade_out(x: np.ndarray, frames: int) -> np.ndarray:
     clip cut short, whose start is already faded in."""
     k = min(frames, len(x))
     if k > 0:
-        x[len(x) - k:] *= (0.5 + 0.5 * np.cos(np.pi * (np.arange(k) + 0.5) / k)).astype(x.dtype)
+        ramp = (0.5 + 0.5 * np.cos(np.pi * (np.arange(k) + 0.5) / k)).astype(x.dtype)
+        x[len(x) - k:] *= ramp if x.ndim == 1 else ramp[:, None]      # mono, or (frames, channels)
     return x
 
 

@@ -11,6 +11,12 @@ there: live play moves around the session (skip, repeat, a longer hold) and keep
 bed reader running, so it asks for the voice (`voice()`) and the bed's gain
 (`bed_gain_curve()`) at whatever frame it has reached.
 
+Layers, in the order every way of rendering adds them: the bed and the beat tone under it
+(`beats`, sound/beats.py; the bed's gain applies to both), then the centred sounds (mono
+clips and chimes, in every channel), then the placed ones (a `{sides}` copy's speech,
+stereo from sound/spatial.py). What the sections ask for (side, beat, their own bed) is
+read off the timeline by sound/sections.py; where each sound starts, by sound/placements.py.
+
 Where the bed, the chimes, their levels and the prepared clips come from is a `MixParts`:
 four plain functions, by default the ones below. Live play passes its own (chimes from a
 start-up cache, a bed opened in the background, clips prepared ahead); the samples are the
@@ -19,20 +25,24 @@ same either way.
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Iterator, Protocol
 
 import numpy as np
 
-from ..script.model import Breathe, Chime, Hold, Wait
-from ..settings import DEFAULTS, SCHEMA
-from ..timeline import BREATHE_IN_CUE, BREATHE_OUT_CUE, Timeline, speech_key
+from ..settings import DEFAULTS, SCHEMA, beat_glide
+from ..timeline import Timeline
+from .beats import MODES, BeatTone, add_tone, tone_amplitude
 from .beds import BED_LUFS, bed
+from .bedschedule import ScheduledBed
 from .blocks import DEFAULT_BLOCK, BlockSource, db_to_gain
 from .chimes import ChimeSet, Sound, chime_set
 from .clips import EDGE_FADE, ClipStore, SPEECH_LUFS, ClipCache, fade_out, prepare_clip
 from .envelopes import BedFades, Ducker, seconds_to_frame
 from .loudness import clip_loudness
+from .placements import Placement, place, speech_spans
+from .sections import beat_curve, section_beds
+from .spatial import spatialize
 
 
 CONTROL = 32   # frames between gain-curve points
@@ -65,6 +75,12 @@ class MixOptions:
     level_speech: bool = True        # bring every clip to the same loudness
     speech_lufs: float = SPEECH_LUFS
     clip_store: str | None = None    # the store's folder, keeping prepared clips between renders
+    ambient_changes: tuple[tuple[float, str], ...] = ()   # (seconds, bed): sections' own beds (bedschedule.py)
+    spatial: float = DEFAULTS["spatial"]    # a {sides} copy's voice towards its side, 0..1 (stereo)
+    beat: str = DEFAULTS["beat"]            # beat tone: "none", "10", "10>4" (a glide over the session)
+    beat_mode: str = DEFAULTS["beat_mode"]  # binaural | isochronic
+    carrier: float = DEFAULTS["carrier"]    # the beat tone's pitch, Hz
+    beat_volume: float = DEFAULTS["beat_volume"]  # beat tone level in dB relative to the bed
 
     def __post_init__(self) -> None:
         if self.channels not in (1, 2):
@@ -74,6 +90,9 @@ class MixOptions:
             raise ValueError(f"sample rate {self.sample_rate} is outside {rates.describe_range()}")
         if self.sleep < 0:
             raise ValueError("sleep must be zero or positive")
+        if self.beat_mode not in MODES:
+            raise ValueError(f"beat mode must be one of {', '.join(MODES)}, not {self.beat_mode!r}")
+        beat_glide(self.beat)                                   # a bad beat fails here
 
 
 class Bed(BlockSource, Protocol):
@@ -103,7 +122,11 @@ class ClipPreparer(Protocol):
 
 
 def open_bed(options: MixOptions) -> Bed:
-    """The bed, calibrated (about a second of scipy for a synthesized one)."""
+    """The bed, calibrated (about a second of scipy for a synthesized one); with
+    `ambient_changes`, the session's bed crossfading to each section's own and back."""
+    if options.ambient_changes:
+        return ScheduledBed.open(options.ambient, options.ambient_changes, options.sample_rate,
+                                 options.channels, options.seed)
     return bed(options.ambient, options.sample_rate, options.channels, options.seed)
 
 
@@ -143,19 +166,6 @@ class MixParts:
     clip: ClipPreparer = prepare_speech
 
 
-@dataclass(frozen=True)
-class Placement:
-    """A sound starting at `start` (frame) for at most `limit` frames (cut with a fade)."""
-
-    start: int
-    kind: str               # "speech" or "chime"
-    key: str                # the text, or the chime role
-    limit: int
-    gain: float = 1.0
-    nominal: int = 0        # frames the timeline planned for it (speech)
-    cue: bool = False       # a breathing cue (its length is the clip's, not an event's)
-
-
 @dataclass
 class Mix:
     """A renderable session (implements `blocks.Program`)."""
@@ -166,6 +176,8 @@ class Mix:
     parts: MixParts = field(default_factory=MixParts)
 
     def __post_init__(self) -> None:
+        if not self.options.ambient_changes:         # the sections' own beds ({ambient rain})
+            self.options = replace(self.options, ambient_changes=section_beds(self.timeline, self.options.ambient))
         o = self.options
         self.sample_rate, self.channels = o.sample_rate, o.channels
         self.chimes: ChimeSet = self.parts.chimes(o)
@@ -181,7 +193,8 @@ class Mix:
             end = max(end, self.speech_end + o.sleep)
         self.duration = end
         self.frames = seconds_to_frame(end, o.sample_rate)
-        self.placements = self._place()
+        self.placements = place(self.timeline, self.chimes, self._chime_gain, o.sample_rate, self.frames,
+                                self.speech_end, o.start_bell, o.end_bell)
         self._starts = [p.start for p in self.placements]
         # reach[i]: the furthest frame any of placements[0..i] can sound to (a running max),
         # so voice() finds everything overlapping a frame by scanning back from it.
@@ -190,26 +203,22 @@ class Mix:
             reach = p.start + min(p.limit, self.frames - p.start)
             self._reach.append(max(reach, self._reach[-1]) if self._reach else reach)
         self._sounds: dict[int, np.ndarray] = {}   # placement index -> its sound (a few)
-        self.speech_spans = self._spans()
+        self.speech_spans = speech_spans(self.placements, lambda key: len(self.clips(key)), o.sample_rate)
         self.ducker = Ducker.from_spans(self.speech_spans, o.duck_db, o.duck_attack, o.duck_release)
         self.fades = BedFades(end, o.fade_in, o.fade_out, self.speech_end if o.sleep > 0 else None)
         # Voice and bed levels as heard in the output: a centred mono voice in stereo is
         # 3 LU louder than the clip itself (BS.1770 sums channel powers).
         self.voice_lufs = o.speech_lufs + 10 * np.log10(o.channels)
         self.bed_gain = db_to_gain(self.voice_lufs + o.ambient_volume - BED_LUFS)
+        # The beat tone sits with the bed (its level, ducking and fades): see docs/audio.md.
+        curve = beat_curve(self.timeline, beat_glide(o.beat), end)
+        if curve is not None and o.beat_mode == "binaural" and o.channels == 1:
+            raise ValueError("a binaural beat needs two channels (use beat_mode isochronic)")
+        self.beats = None if curve is None else BeatTone(
+            curve, o.carrier, o.beat_mode, o.channels, o.sample_rate,
+            tone_amplitude(BED_LUFS + o.beat_volume, o.carrier, o.beat_mode, o.channels, o.sample_rate))
 
     # -- setup -----------------------------------------------------------------------------
-
-    def _spans(self) -> tuple[tuple[float, float], ...]:
-        """Where the voice sounds, for ducking: say events as the timeline has them (the
-        narrator plans with measured durations), breathing cues as long as their clips."""
-        sr, spans = self.sample_rate, []
-        for p in self.placements:
-            if p.kind != "speech":
-                continue
-            frames = min(p.limit, len(self.clips(p.key))) if p.cue else p.nominal
-            spans.append((p.start / sr, (p.start + frames) / sr))
-        return tuple(spans)
 
     def _chime_gain(self, sound: Sound, lu: float) -> float:
         """`parts.chime_gain`, once per sound and level."""
@@ -217,48 +226,6 @@ class Mix:
         if key not in self._chime_gains:
             self._chime_gains[key] = self.parts.chime_gain(sound, lu, self.options.speech_lufs)
         return self._chime_gains[key]
-
-    def _place(self) -> list[Placement]:
-        sr = self.sample_rate
-        f = lambda t: seconds_to_frame(t, sr)  # noqa: E731
-        speech: list[tuple[int, str, int, bool]] = []   # start, text, nominal frames, cue
-        chimes: list[Placement] = []
-        c = self.chimes
-        for event in self.timeline.events:
-            if event.kind == "say" and event.text.strip():
-                key = speech_key(event.text, event.pace)       # a {pace}d sentence is its own clip
-                speech.append((f(event.start), key, f(event.end) - f(event.start), False))
-            elif event.kind == "breathe" and isinstance(event.step, Breathe):
-                b = event.step
-                for i in range(b.count):
-                    t_in = event.start + i * (b.inhale + b.exhale)
-                    t_out, t_end = t_in + b.inhale, t_in + b.inhale + b.exhale
-                    speech.append((f(t_in), BREATHE_IN_CUE, f(t_out) - f(t_in), True))
-                    speech.append((f(t_out), BREATHE_OUT_CUE, f(t_end) - f(t_out), True))
-            elif event.kind == "chime":
-                if isinstance(event.step, (Hold, Wait)) and c.soft is not None:   # the listener's cue
-                    chimes.append(Placement(f(event.start), "chime", "soft", len(c.soft.samples),
-                                            self._chime_gain(c.soft, c.soft_lu)))
-                elif isinstance(event.step, Chime) and c.strike is not None:
-                    chimes.append(Placement(f(event.start), "chime", "strike", len(c.strike.samples),
-                                            self._chime_gain(c.strike, c.strike_lu)))
-        if self.options.start_bell and c.start is not None:
-            chimes.append(Placement(0, "chime", "start", len(c.start.samples),
-                                    self._chime_gain(c.start, c.start_end_lu)))
-        if self.options.end_bell and c.end is not None:
-            chimes.append(Placement(f(self.speech_end), "chime", "end", len(c.end.samples),
-                                    self._chime_gain(c.end, c.start_end_lu)))
-        speech.sort(key=lambda s: s[0])
-        placements = []
-        for i, (start, text, nominal, cue) in enumerate(speech):
-            # A clip may run past its event (e.g. the plan used estimated durations) but is
-            # cut, with a fade, where the next speech starts or the session ends.
-            nxt = speech[i + 1][0] if i + 1 < len(speech) else self.frames
-            placements.append(Placement(start, "speech", text, max(0, nxt - start), 1.0, nominal, cue))
-        placements.extend(chimes)
-        placements = [p for p in placements if p.start < self.frames]
-        placements.sort(key=lambda p: (p.start, p.kind))
-        return placements
 
     # -- rendering -------------------------------------------------------------------------
 
@@ -272,6 +239,8 @@ class Mix:
                 self.warnings.append(f"speech at {p.start / self.sample_rate:.2f}s runs "
                                      f"{(len(x) - p.nominal) / self.sample_rate:.2f}s past its "
                                      f"planned end: {p.key[:40]!r}")
+            if p.side is not None and self.channels == 2 and self.options.spatial > 0:
+                x = spatialize(x, p.side, self.options.spatial, self.sample_rate)   # (frames, 2)
         limit = min(p.limit, self.frames - p.start)
         if len(x) > limit:
             x = fade_out(x[:limit].copy(), int(EDGE_FADE * self.sample_rate))
@@ -312,24 +281,30 @@ class Mix:
             self._sounds[index] = sound
         return sound
 
-    def voice(self, start: int, frames: int) -> np.ndarray:
-        """The speech and chimes sounding in frames [start, start + frames), mono float32:
-        exactly what `blocks()` adds over the bed there, from any starting frame."""
-        out = np.zeros(max(0, frames), np.float32)
-        end = start + len(out)
-        hi = bisect.bisect_left(self._starts, end)
+    def _voice(self, start: int, frames: int) -> tuple[np.ndarray, np.ndarray | None]:
+        """The speech and chimes in frames [start, start + frames): (the centred ones, mono;
+        the placed ones, (frames, channels), or None when none sound there)."""
+        mono, wide = np.zeros(max(0, frames), np.float32), None
+        hi = bisect.bisect_left(self._starts, start + len(mono))
         first = hi
         while first > 0 and self._reach[first - 1] > start:
             first -= 1
         for i in range(first, hi):                       # in order, as blocks() adds them
             p = self.placements[i]
-            if p.start + min(p.limit, self.frames - p.start) <= start:
-                continue
-            x = self._placed_sound(i)
-            a, b = max(start, p.start), min(end, p.start + len(x))
-            if a < b:
-                out[a - start:b - start] += x[a - p.start:b - p.start]
-        return out
+            if p.start + min(p.limit, self.frames - p.start) > start:
+                wide = _add(mono, wide, start, p.start, self._placed_sound(i))
+        return mono, wide
+
+    def voice(self, start: int, frames: int) -> np.ndarray:
+        """The speech and chimes sounding in frames [start, start + frames), float32
+        (frames, channels): exactly what `blocks()` adds over the bed there, from any frame."""
+        out = np.zeros((max(0, frames), self.channels), np.float32)
+        return _over(out, *self._voice(start, frames))
+
+    def under(self, out: np.ndarray, start: int) -> np.ndarray:
+        """Add the beat tone at frames [start, start + len(out)) to `out`, the ungained bed
+        there (the bed's gain then applies to both). Returns `out`."""
+        return add_tone(out, self.beats.render(start, len(out))) if self.beats is not None else out
 
     def render(self, start: int, frames: int, bed: BlockSource | None = None) -> np.ndarray:
         """Frames [start, start + frames) of the session (fewer at its end), as `blocks()`
@@ -342,10 +317,8 @@ class Mix:
             bed = self.bed_source()
             for skip in range(0, start, DEFAULT_BLOCK):
                 bed.read(min(DEFAULT_BLOCK, start - skip))
-        out = bed.read(frames)
-        out *= _column(self._bed_gain(start, frames))
-        out += self.voice(start, frames)[:, None]
-        return out
+        out = _scale(self.under(bed.read(frames), start), self._bed_gain(start, frames))
+        return _over(out, *self._voice(start, frames))
 
     def blocks(self, block_frames: int = DEFAULT_BLOCK) -> Iterator[np.ndarray]:
         """Render the session from the top, `block_frames` frames at a time (the last block
@@ -356,29 +329,56 @@ class Mix:
         nxt = 0
         for pos in range(0, self.frames, block_frames):
             n = min(block_frames, self.frames - pos)
-            out = source.read(n)
-            out *= _column(self._bed_gain(pos, n))
+            out = _scale(self.under(source.read(n), pos), self._bed_gain(pos, n))
             hi = bisect.bisect_left(starts, pos + n)
             while nxt < hi:                       # sounds that start in this block
                 p = self.placements[nxt]
                 active.append((p.start, self._sound(p)))
                 nxt += 1
-            voice = np.zeros(n, np.float32)
+            mono, wide = np.zeros(n, np.float32), None
             still = []
             for start, x in active:
-                a, b = max(pos, start), min(pos + n, start + len(x))
-                if a < b:
-                    voice[a - pos:b - pos] += x[a - start:b - start]
+                wide = _add(mono, wide, pos, start, x)
                 if start + len(x) > pos + n:
                     still.append((start, x))
             active = still
-            out += voice[:, None]                 # the voice sits in the centre
-            yield out
+            yield _over(out, mono, wide)
 
 
-def _column(gain: np.ndarray | np.float32) -> np.ndarray | np.float32:
-    """A per-frame gain as a column that multiplies every channel (a number stays one)."""
-    return gain[:, None] if isinstance(gain, np.ndarray) else gain
+def _add(mono: np.ndarray, wide: np.ndarray | None, pos: int, start: int, x: np.ndarray) -> np.ndarray | None:
+    """Add the part of sound `x` (starting at frame `start`) that falls in the stretch at
+    `pos`: a mono sound to `mono`, a stereo one to `wide` (made when first needed)."""
+    a, b = max(pos, start), min(pos + len(mono), start + len(x))
+    if a < b:
+        if x.ndim == 1:
+            mono[a - pos:b - pos] += x[a - start:b - start]
+        else:
+            if wide is None:
+                wide = np.zeros((len(mono), x.shape[1]), np.float32)
+            wide[a - pos:b - pos] += x[a - start:b - start]
+    return wide
+
+
+def _over(out: np.ndarray, mono: np.ndarray, wide: np.ndarray | None) -> np.ndarray:
+    """`out` with the voice layers added: the centred sounds in every channel, then the
+    placed ones (always in this order, so every way of rendering gives the same samples).
+    Channel by channel: numpy adds a row to a strided column several times faster than it
+    broadcasts a (frames, 1) column over the block (numpy 2.4)."""
+    for ch in range(out.shape[1]):
+        out[:, ch] += mono
+    if wide is not None:
+        out += wide
+    return out
+
+
+def _scale(out: np.ndarray, gain: np.ndarray | np.float32) -> np.ndarray:
+    """`out` times a per-frame gain (every channel alike, one by one, see _over) or a number."""
+    if isinstance(gain, np.ndarray):
+        for ch in range(out.shape[1]):
+            out[:, ch] *= gain
+    else:
+        out *= gain
+    return out
 
 
 def _last_activity(timeline: Timeline) -> float:
@@ -392,6 +392,5 @@ def mix(timeline: Timeline, speech: SpeechSource | Callable[[str], tuple[np.ndar
     """Build the session mix. `overrides` are MixOptions fields (e.g. sample_rate=48000)."""
     opts = options or MixOptions()
     if overrides:
-        from dataclasses import replace
         opts = replace(opts, **overrides)
     return Mix(timeline, speech, opts)
