@@ -69,6 +69,8 @@ def parse(args: list[str]) -> tuple[tuple[str, ...], click.Context]:
     command: click.Command = main
     parent, name, path = None, PROG, ()
     while isinstance(command, click.Group):
+        if command.invoke_without_command and path and not any(not a.startswith("-") for a in args):
+            break                       # a group that does its own work (`voiceguide voices`)
         context = click.Context(command, info_name=name, parent=parent, **command.context_settings)
         name, command, args = command.resolve_command(context, args)
         parent, path = context, (*path, name)

@@ -30,7 +30,8 @@ def test_the_page_carries_the_token_and_the_built_ins(studio):
 
 
 def test_settings_are_the_render_schema(studio):
-    assert studio.client.get("/api/settings").json() == settings.json_schema("render")
+    from voiceguide.voices.installed import suggested_voices
+    assert studio.client.get("/api/settings").json() == settings.json_schema("render", {"voices": suggested_voices()})
 
 
 def test_the_listing_has_folder_routines_first_and_a_copy_hides_its_built_in(studio):
@@ -46,7 +47,7 @@ def test_the_listing_has_folder_routines_first_and_a_copy_hides_its_built_in(stu
     assert mine["title"] == "My bedtime" and mine["error"] is None
     assert mine["length"] > 3 and re.fullmatch(r"~\d+s", mine["length_text"])
     assert listing[1]["error"] == "broken.routine.md:5: unknown directive [paws 3s] (expected pause, hold, wait, " \
-                                  "chime or breathe)"
+                                  "chime, breathe or caution)"
     assert listing[1]["length"] is None
     desk = next(r for r in listing if r["name"] == "desk-break")
     assert desk["description"] and desk["suits"] and desk["caution"] and desk["length"] > 60
@@ -127,6 +128,7 @@ BROKEN_CASES = {
     "length": "+++\ntitle = \"T\"\nlength = \"2s\"\n+++\n# A\nA long sentence that takes far more than two seconds.\n",
     "ambient": "+++\ntitle = \"T\"\nambient = \"missing.wav\"\n+++\n# A\nWords.\n",
     "limit": "+++\ntitle = \"T\"\n+++\n# A\nWords.\n[hold 5h]\n",
+    "section voice": "+++\ntitle = \"T\"\nengine = \"pyttsx3\"\n+++\n# A\nWords.\n\n# B {voice nobody-here}\nWords.\n",
 }
 
 
@@ -142,6 +144,14 @@ def test_problems_are_what_voiceguide_validate_prints(studio, case, monkeypatch,
     assert [p["text"] for p in problems] == result.stderr.splitlines()
     for p in problems:
         assert p["text"] == f"check.routine.md:{p['line']}: {p['message']}"
+
+
+def test_an_unknown_section_voice_is_marked_at_its_heading(studio):
+    problems = studio.client.post("/api/validate", json={"text": BROKEN_CASES["section voice"], "name": "v"}).json()
+    assert [(p["line"], p["message"].split(" (")[0]) for p in problems["problems"]] == \
+        [(8, "unknown voice 'nobody-here'")]
+    fixed = BROKEN_CASES["section voice"].replace("nobody-here", "gmw/en-gb-x-rp")
+    assert studio.client.post("/api/validate", json={"text": fixed, "name": "v"}).json()["problems"] == []
 
 
 def test_a_fine_routine_has_no_problems(studio):

@@ -184,6 +184,10 @@ def test_settings_form_has_one_control_per_setting(studio, page):
         if "enum" in prop:
             options = control.eval_on_selector_all("option", "os => os.map(o => o.value).filter(Boolean)")
             assert options == prop["enum"]
+        if "examples" in prop:      # the voices, suggested as the user types
+            listed = page.eval_on_selector(f'#settings [data-setting="{name}"]',
+                                           "c => Array.from(c.list.options).map(o => o.value)")
+            assert listed == prop["examples"] and "joe" in listed
 
     # Only what the user changed is sent; the timeline follows it.
     before = float(page.get_attribute("svg#timeline", "data-total"))

@@ -2,6 +2,6 @@
 settings come from the settings schema), calls the library (`voiceguide.api`), prints, and
 maps errors to exit statuses (cli/failures.py) without a traceback."""
 from .group import main
-from . import routines, render, play, batch, tools, studio, serve, feed  # noqa: F401,E402  (each registers its commands)
+from . import routines, render, play, batch, tools, voices, studio, serve, feed  # noqa: F401,E402  (each registers its commands)
 
 __all__ = ["main"]

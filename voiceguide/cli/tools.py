@@ -1,8 +1,7 @@
-"""`voiceguide voices` and `voiceguide cache`, and the options every working command shares
+"""`voiceguide cache`, and the options every working command shares
 that are not session settings (where speech is kept, how many workers make it)."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -19,26 +18,6 @@ def store_folder(no_cache: Any) -> Path | None:
     """The disk store's folder for a render, play or batch (None with --no-cache)."""
     from ..cachedir import cache_dir
     return None if no_cache else cache_dir()
-
-
-@main.command()
-@click.option("--all", "all_languages", is_flag=True, help="Also list voices in other languages.")
-@click.option("--json", "as_json", is_flag=True, help="Print the listing as JSON.")
-def voices(all_languages: bool, as_json: bool) -> None:
-    """List every speech engine's voices and which engine `auto` picks.
-
-    \b
-    Examples:
-      voiceguide voices
-      voiceguide render desk-break -o desk.mp3 --engine pyttsx3 --voice gmw/en-gb-x-rp
-    """
-    from ..voices import describe, format_listing
-
-    listing = describe()
-    if as_json:
-        click.echo(json.dumps(listing.to_json(), indent=2))
-    else:
-        click.echo(format_listing(listing, all_languages, more=" (--all to list)"))
 
 
 @main.group()

@@ -70,7 +70,7 @@ class Studio:
         """Start the speech worker for the voice a routine is planned with, once per voice, in
         the background: the first "play this step" then waits only for its sentence (starting a
         worker and loading a voice take a second or more; calibrating piper's speed, four)."""
-        key = (chosen.engine, chosen.voice, tuple(sorted(routine.meta.pronounce.items())))
+        key = (chosen.engine, chosen.voice, routine.meta.language, tuple(sorted(routine.meta.pronounce.items())))
         with self._previewer_lock:
             if not self._warm_voices or self._closed or key in self._warmed:
                 return
@@ -143,7 +143,9 @@ async def index(request: Request) -> Response:
 
 
 async def get_settings(request: Request) -> Response:
-    return JSONResponse(settings_table.json_schema("render"))
+    from ..voices.installed import suggested_voices     # the voice row suggests every piper voice, added ones too
+    voices = await run_in_threadpool(suggested_voices)
+    return JSONResponse(settings_table.json_schema("render", {"voices": voices}))
 
 
 async def list_routines(request: Request) -> Response:

