@@ -143,7 +143,7 @@ def test_front_matter_errors(front, expected):
     ("[breathe 0]\n", "r.md:4: [breathe 0]: the number of breaths must be from 1 to 100"),
     ("[breathe 3 up 2s]\n", "r.md:4: [breathe 3 up 2s]: write [breathe 5]"),
     ("[breathe 3 in 2x]\n", "r.md:4: [breathe]: bad duration '2x'"),
-    ("Hi. [rest 5s]\n", "r.md:4: unknown directive [rest 5s] (expected pause, hold, wait, chime or breathe)"),
+    ("Hi. [rest 5s]\n", "r.md:4: unknown directive [rest 5s] (expected pause, hold, wait, chime, breathe or caution)"),
     ("Hi. [wait 5s 2s]\n", "r.md:4: [wait 5s 2s]: write [wait] or [wait 60s]"),
     ("Hi. [wait 0.5s]\n", "r.md:4: [wait 0.5s]: a wait lasts from 1s to 30m"),
     ("Hi. [wait 31m]\n", "r.md:4: [wait 31m]: a wait lasts from 1s to 30m"),

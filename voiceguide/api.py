@@ -53,10 +53,15 @@ def length(routine: Routine | str | os.PathLike[str], *, cache_dir: str | os.Pat
            **options: Any) -> "SessionLength":
     """How long the render will be, and its plan: measured when every sentence is in the store
     at `cache_dir` (rendered or played before), else estimated from the voice's calibrated
-    pace (within about 1 % on the built-ins). Never synthesizes."""
+    pace (within about 1 % on the built-ins). Never synthesizes; an unknown `{voice NAME}`
+    fails as the render would (session.check_voices)."""
     from .lengths import session_length
+    from .session import check_voices
     routine = _routine(routine, options)
-    return session_length(routine, settings(routine, **options), cache_dir)
+    chosen = settings(routine, **options)
+    length = session_length(routine, chosen, cache_dir)
+    check_voices(routine, chosen)
+    return length
 
 
 def plan(routine: Routine | str | os.PathLike[str], *, cache_dir: str | os.PathLike[str] | None = None,
@@ -108,6 +113,7 @@ def validate(routine: Routine | str | os.PathLike[str], *, cache_dir: str | os.P
     is one. Returns the plan."""
     from . import inputs
     from .lengths import session_length
+    from .session import check_voices
     routine = _routine(routine, options)
     chosen = settings(routine, **options)
     timeline = session_length(routine, chosen, cache_dir).timeline
@@ -117,4 +123,5 @@ def validate(routine: Routine | str | os.PathLike[str], *, cache_dir: str | os.P
     if chosen.cover.strip().lower() != "drawn":         # the user's picture: found, inside, an image
         from .export.cover import session_cover
         session_cover(routine, chosen)
+    check_voices(routine, chosen)      # each {voice NAME} is a voice an engine has
     return timeline

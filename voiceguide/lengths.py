@@ -85,7 +85,7 @@ def _narrator(routine: Routine, engine: str, voice: str, cache: str | os.PathLik
         return None
     try:
         return Narrator(engine=engine, voice=voice, cache=None if cache is None else Path(cache),
-                        pronounce=routine.meta.pronounce, jobs=1, fallback=False)
+                        pronounce=routine.meta.pronounce, jobs=1, fallback=False, language=routine.meta.language)
     except (EngineUnavailable, VoiceNotFound, UnknownEngine):
         return None
 
@@ -110,11 +110,15 @@ def session_length(routine: Routine, settings: Settings | None = None,
     estimated from the voice's pace."""
     settings = settings or resolve({}, routine.meta.settings)
     timer = length_timer(routine, engine=settings.engine, voice=settings.voice, cache=cache)
+    voices = {name: length_timer(routine, engine=settings.engine, voice=name, cache=cache)     # {voice NAME}
+              for name in dict.fromkeys(s.voice for s in routine.sections if s.voice is not None)}
     try:
-        timeline = plan_session(routine, settings, timer=timer)
+        timeline = plan_session(routine, settings, timer=timer, voices=voices)
     finally:
-        timer.close()
-    return SessionLength(timeline.total, timer.measured, fitted=settings.length is not None, engine=timer.engine,
+        for each in (timer, *voices.values()):
+            each.close()
+    measured = timer.measured and all(each.measured for each in voices.values())
+    return SessionLength(timeline.total, measured, fitted=settings.length is not None, engine=timer.engine,
                          timeline=timeline)
 
 

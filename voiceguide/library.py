@@ -9,12 +9,13 @@ import os
 import stat
 from importlib import resources
 from pathlib import Path
+from typing import Mapping
 
 from .errors import VoiceguideError
 from .limits import DEFAULT_LIMITS, Limits, check_request, check_session
 from .script.model import Routine
 from .script.parse import Problem, RoutineError, excerpt, parse_bytes
-from .settings import Settings, resolve
+from .settings import Settings, about, resolve
 from .timeline import FitError, SpeechTimer, Timeline, estimate_speech, plan
 
 SUFFIX = ".routine.md"
@@ -92,21 +93,23 @@ ESTIMATE_SLACK = 0.25   # how far estimated speech may be off the real voice's, 
 
 
 def plan_session(routine: Routine, settings: Settings, timer: SpeechTimer = estimate_speech,
-                 fit: bool = True) -> Timeline:
+                 fit: bool = True, voices: Mapping[str, SpeechTimer] | None = None) -> Timeline:
     """The session's timeline for these (resolved) settings, with the session limit applied
     (counting length and sleep), and a front-matter length that cannot be met reported at its
     line. With `fit=False` (before synthesis, on estimated durations) a requested length is
     checked against the limit but not fitted, unless it is out of reach however far the
-    estimates are off."""
+    estimates are off. `voices`: the timers of `{voice NAME}` sections' voices (timeline.plan)."""
     check_request(routine, settings)
+    _check_language(routine, settings)
     speed, length = settings.speed, settings.length
     try:
         try:
-            timeline = plan(routine, speed=speed, length=length, timer=timer, wait=settings.wait)
+            timeline = plan(routine, speed=speed, length=length, timer=timer, wait=settings.wait, voices=voices)
         except FitError as exc:
             if fit or not exc.shortest * (1 - ESTIMATE_SLACK) <= exc.wanted <= exc.longest * (1 + ESTIMATE_SLACK):
                 raise
-            timeline = plan(routine, speed=speed, length=length, timer=timer, fit=False, wait=settings.wait)
+            timeline = plan(routine, speed=speed, length=length, timer=timer, fit=False, wait=settings.wait,
+                            voices=voices)
     except FitError as exc:
         if settings.from_routine("length"):
             exc.args = (f"{routine.source}:{routine.meta.lines.get('length', 1)}: {exc}",)
@@ -114,6 +117,16 @@ def plan_session(routine: Routine, settings: Settings, timer: SpeechTimer = esti
     if fit or length is None:
         check_session(routine, timeline, settings.sleep, settings.limits)
     return timeline
+
+
+def _check_language(routine: Routine, settings: Settings) -> None:
+    """A routine's language is the one its words are written in, so only its front matter sets
+    it: the parser already said its {side} words and [caution] in it, and an option cannot
+    translate the rest (docs/routine-format.md, `language`)."""
+    own = routine.meta.language
+    if settings.given("language") and settings.language != own:
+        raise about("language", f'"{settings.language}" is not the language the routine is written in '
+                                f'("{own}"); a routine says its language in its front matter: language = "..."')
 
 
 def plan_routine(routine: Routine, *, speed: float | None = None, length: float | None = None,

@@ -18,10 +18,11 @@ import numpy as np
 from . import inputs
 from .library import plan_session as plan
 from .script.model import Routine
-from .settings import Settings
+from .errors import Named, SettingError
+from .settings import Settings, beat_glide
 from .sound.mix import Mix, MixOptions, MixParts
-from .timeline import Timeline, from_speech_key, paced_speed, spoken
-from .voices import Narrator, SynthesisError
+from .timeline import Timeline, from_speech_key, paced_speed, speech_voice, spoken
+from .voices import EngineUnavailable, Narrator, SynthesisError, UnknownEngine, VoiceNotFound
 
 Progress = Callable[[str, float, float], None]
 """(stage, done, total): stages are "voice" (sentences), "measure" and "encode" (seconds)."""
@@ -51,11 +52,27 @@ class Checked:
 
 def check(routine: Routine, settings: Settings) -> Checked:
     """Before any synthesis: the (estimated) session fits the limits and its sound files decode."""
+    check_beat(routine, settings)
     draft = plan(routine, settings, fit=False)
     ambient, chime = inputs.ambient(routine, settings), inputs.chime(routine, settings)
     found = [Path(routine.source)] if Path(routine.source).is_file() else []
     found += [Path(value) for value in (ambient, chime) if Path(value).is_absolute()]
     return Checked(draft, found, ambient, chime)
+
+
+def check_beat(routine: Routine, settings: Settings) -> None:
+    """A binaural beat is a different tone in each ear: refused in mono before any work."""
+    beat = beat_glide(settings.beat) is not None or any(s.beat is not None for s in routine.sections)
+    if beat and settings.mono and settings.beat_mode == "binaural":
+        raise SettingError(Named("beat_mode"), ": binaural needs two channels (a tone in each ear); with ",
+                           Named("mono"), " use ", Named("beat_mode"), " isochronic")
+
+
+def sound_options(settings: Settings) -> dict[str, object]:
+    """The mix options that come straight from the settings: the spatial voice and the
+    beat tone (render, play and the studio's preview all mix with them)."""
+    return dict(spatial=settings.spatial, beat=settings.beat, beat_mode=settings.beat_mode,
+                carrier=settings.carrier, beat_volume=settings.beat_volume)
 
 
 def _at_its_line(exc: SynthesisError, routine: Routine, timeline: Timeline) -> SynthesisError:
@@ -78,6 +95,7 @@ class Prepared:
     narrator: Narrator
     timeline: Timeline
     warnings: list[str] = field(default_factory=list)
+    voices: dict[str, Narrator] = field(default_factory=dict)    # each `{voice NAME}` section's
 
     def mix_options(self, resources: Resources, sample_rate: int | None = None,
                     channels: int | None = None) -> MixOptions:
@@ -92,21 +110,23 @@ class Prepared:
             start_bell=s.bells,
             end_bell=s.bells,
             clip_store=str(resources.store) if resources.store is not None else None,
+            **sound_options(s),  # type: ignore[arg-type]
         )
 
     def mix(self, options: MixOptions, parts: MixParts = MixParts()) -> Mix:
         """The session's mix (live play passes its own parts)."""
-        narrator, speed = self.narrator, self.timeline.speed
+        narrator, voices, speed = self.narrator, self.voices, self.timeline.speed
 
         def speech(key: str) -> tuple[np.ndarray, int]:
             text, pace = from_speech_key(key)          # a {pace}d sentence: at its own speed
-            said = narrator.speech(text, paced_speed(speed, pace))
+            voice = speech_voice(key)                  # a {voice NAME} section's: in its voice
+            said = (narrator if voice is None else voices[voice]).speech(text, paced_speed(speed, pace))
             return said.samples, said.sample_rate
 
         return Mix(self.timeline, speech, options, parts)
 
     def close(self) -> None:
-        self.narrator.close()
+        _close(self.narrator, self.voices)
 
     def __enter__(self) -> "Prepared":
         return self
@@ -119,7 +139,59 @@ def narrator_for(routine: Routine, settings: Settings, resources: Resources, on_
     """The narrator that speaks this session (no worker starts until a sentence needs one)."""
     return Narrator(engine=settings.engine, voice=settings.voice, cache=resources.store,
                     pronounce=routine.meta.pronounce, jobs=resources.jobs, on_warning=on_warning,
-                    memory_limit=MEMORY_LIMIT)
+                    memory_limit=MEMORY_LIMIT, language=routine.meta.language)
+
+
+def voice_narrators(routine: Routine, narrator: Narrator) -> dict[str, Narrator]:
+    """A narrator for each `{voice NAME}` of the routine's headings, on the session narrator's
+    engines (the same workers and cache); an unknown voice fails here, before any synthesis,
+    at the line of the first heading that names it."""
+    voices: dict[str, Narrator] = {}
+    try:
+        for section in routine.sections:
+            name = section.voice
+            if name is not None and name not in voices:
+                voices[name] = voice_narrator(routine, narrator, name)
+    except BaseException:
+        _close(None, voices)
+        raise
+    return voices
+
+
+def voice_narrator(routine: Routine, narrator: Narrator, name: str) -> Narrator:
+    """The narrator of the routine's `{voice NAME}` on `narrator`'s engines, or VoiceNotFound
+    at the line of the first heading that names it (the studio's preview opens them one by one)."""
+    try:
+        return narrator.for_voice(name)
+    except VoiceNotFound as exc:
+        line = next((s.line for s in routine.sections if s.voice == name), 1)
+        raise VoiceNotFound(f"{routine.source}:{line}: unknown voice '{name}' ({exc})") from None
+
+
+def check_voices(routine: Routine, settings: Settings) -> None:
+    """Each `{voice NAME}` of the headings is a voice one of the session's engines has
+    (`validate`, `plan` and the studio ask; VoiceNotFound as `prepare` says it), without
+    speaking. A piper voice is known from its files; espeak's are listed by a worker, once
+    per process (the engine keeps the list). The session's own voice is not judged here, as
+    before: `voice = ...` is checked when a render or play opens the narrator."""
+    if all(s.voice is None for s in routine.sections):
+        return
+    try:        # the engines the session would try, without asking for its voice or language
+        narrator = Narrator(engine=settings.engine, voice="default", jobs=1)
+    except (EngineUnavailable, VoiceNotFound, UnknownEngine):
+        return  # no engine to ask: a render says so (validate does not judge engines)
+    try:
+        _close(None, voice_narrators(routine, narrator))
+    finally:
+        narrator.close()
+
+
+def _close(narrator: Narrator | None, voices: dict[str, Narrator]) -> None:
+    """Section voices first: they share the session narrator's engines, which it stops."""
+    for speaker in voices.values():
+        speaker.close()
+    if narrator is not None:
+        narrator.close()
 
 
 def prepare(routine: Routine, settings: Settings, resources: Resources = Resources(), *,
@@ -136,20 +208,28 @@ def prepare(routine: Routine, settings: Settings, resources: Resources = Resourc
             on_warning(message)
 
     narrator = narrator_for(routine, settings, resources, warn)
+    voices: dict[str, Narrator] = {}
     try:
-        texts = spoken(checked.draft)            # (sentence, speed): {pace} speaks at its own
-        step = 4 * narrator.jobs   # a few sentences per worker between progress reports
-        for done in range(0, len(texts), step):
-            batch = texts[done:done + step]
-            try:
-                for speed in dict.fromkeys(speed for _, speed in batch):
-                    narrator.prepare([text for text, at in batch if at == speed], speed)
-            except SynthesisError as exc:
-                raise _at_its_line(exc, routine, checked.draft) from None
-            if progress is not None:
-                progress("voice", min(done + step, len(texts)), len(texts))
-        timeline = plan(routine, settings, timer=narrator.timer())
+        voices = voice_narrators(routine, narrator)
+        # (sentence, speed) of each voice: {pace} speaks at its own speed, {voice} in its voice
+        speakers = [(narrator, spoken(checked.draft))]
+        speakers += [(speaker, spoken(checked.draft, name)) for name, speaker in voices.items()]
+        total, done = sum(len(texts) for _, texts in speakers), 0
+        for speaker, texts in speakers:
+            step = 4 * speaker.jobs   # a few sentences per worker between progress reports
+            for start in range(0, len(texts), step):
+                batch = texts[start:start + step]
+                try:
+                    for speed in dict.fromkeys(speed for _, speed in batch):
+                        speaker.prepare([text for text, at in batch if at == speed], speed)
+                except SynthesisError as exc:
+                    raise _at_its_line(exc, routine, checked.draft) from None
+                done += len(batch)
+                if progress is not None:
+                    progress("voice", done, total)
+        timeline = plan(routine, settings, timer=narrator.timer(),
+                        voices={name: speaker.timer() for name, speaker in voices.items()})
     except BaseException:
-        narrator.close()
+        _close(narrator, voices)
         raise
-    return Prepared(routine, settings, checked, narrator, timeline, warnings)
+    return Prepared(routine, settings, checked, narrator, timeline, warnings, voices)

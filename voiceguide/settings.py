@@ -95,6 +95,7 @@ class Spec:
     face_help: Mapping[str, str] = field(default_factory=dict)   # where a face needs it said otherwise
     off: str = ""                   # the value a `--no-NAME` flag stands for (a text setting's "none")
     shape: Callable[[str], str] | None = None   # a text setting's own check: canonical value, or ValueError
+    suggest: str = ""               # names values known only at runtime (json_schema's `suggestions`): "voices"
 
     def help_for(self, face: str) -> str:
         return self.face_help.get(face, self.help)
@@ -136,9 +137,12 @@ class Settings:
         front_matter=True))
     language: str = setting("en", Spec(
         "text", 'Language of the routine, a tag like "de" or "pt-BR": picks a voice that speaks it.',
-        front_matter=True, metavar="TAG", shape=_language_shape))
+        front_matter=True, faces=(), metavar="TAG", shape=_language_shape))
+    # Front matter only: it describes the text, whose side words and [caution] lead-in the
+    # parser has already put in that language; an option could only half-translate it.
     voice: str = setting("default", Spec(
-        "text", "Voice name or a piper .onnx model path (see: voiceguide voices).", front_matter=True))
+        "text", "Voice name or a piper .onnx model path (see: voiceguide voices).", front_matter=True,
+        suggest="voices"))
     ambient: str = setting("brown", Spec(
         "text", "Ambient bed: " + ", ".join(BEDS) + ", a sound file, or none.", front_matter=True))
     ambient_volume: float = setting(-22.0, Spec(
@@ -355,8 +359,10 @@ def resolve(options: Mapping[str, Any] | None = None, routine: Mapping[str, Any]
     return Settings(**values, origin=origin)
 
 
-def json_schema(face: str = "render") -> dict[str, Any]:
-    """A JSON Schema of the settings a face offers (the studio builds its form from it)."""
+def json_schema(face: str = "render", suggestions: Mapping[str, Iterable[str]] | None = None) -> dict[str, Any]:
+    """A JSON Schema of the settings a face offers (the studio builds its form from it).
+    `suggestions` fills a setting's `examples` with what its `Spec.suggest` names, computed by
+    the caller (the studio lists the voices; this module knows no engine)."""
     kinds = {"number": "number", "integer": "integer", "duration": "string", "text": "string",
              "choice": "string", "flag": "boolean"}
     properties: dict[str, Any] = {}
@@ -368,6 +374,8 @@ def json_schema(face: str = "render") -> dict[str, Any]:
             prop["enum"] = list(spec.choices)
         if spec.unit:
             prop["x-unit"] = spec.unit
+        if spec.suggest and suggestions and spec.suggest in suggestions:
+            prop["examples"] = list(suggestions[spec.suggest])
         if spec.kind == "duration":
             prop["type"] = ["string", "number"]
         if DEFAULTS[name] is None:

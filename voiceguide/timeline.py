@@ -7,12 +7,13 @@ that comes from an estimate; the narrator later passes measured durations throug
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Literal
+from typing import Callable, Literal, Mapping
 
 from .errors import VoiceguideError
 from .script.durations import format_duration
 from .settings import resolve
 from .script.model import Breathe, Chime, Hold, Pause, Routine, Say, Step, Wait
+from .script.phrases import breathe_cues, phrases
 from .script.sentences import split_sentences
 
 EventKind = Literal["say", "pause", "hold", "wait", "chime", "breathe"]
@@ -29,14 +30,15 @@ CHIME_SECONDS = 2.5    # a [chime] with its decay
 HOLD_END_CHIME = 1.5   # the soft chime that closes a hold (and a wait)
 WAIT_TEXT = "live play waits for space or n"   # what a wait event says in the plan
 PACE_MARK = "\x1f"     # between a sentence and its pace in a speech key (no routine text holds it)
+VOICE_MARK = "\x1e"    # before the voice of a `{voice NAME}` section in a speech key
 
 # When fitting `length`, flexible time may shrink to half or stretch up to this factor.
 MIN_FLEX_SCALE = 0.5
 MAX_FLEX_SCALE = 6.0
 
-# Spoken inside a breathe event at the start of each inhale/exhale phase.
-BREATHE_IN_CUE = "Breathe in."
-BREATHE_OUT_CUE = "And out."
+# Spoken inside a breathe event at the start of each inhale/exhale phase: English's; a
+# timeline's own (`Timeline.cues`) are its routine's language's (script/phrases.py).
+BREATHE_IN_CUE, BREATHE_OUT_CUE = breathe_cues("en")
 
 CLAUSE_BREAKS = ",;:—–"
 FROM_ROUTINE = object()
@@ -95,16 +97,25 @@ def paced_speed(speed: float, pace: float) -> float:
     return speed if pace == 1.0 else round(speed * pace, 4)
 
 
-def speech_key(text: str, pace: float = 1.0) -> str:
+def speech_key(text: str, pace: float = 1.0, voice: str | None = None) -> str:
     """What the mix asks its speech source for: the sentence, tagged with its pace when a
-    `{pace}` changed it, so the same words at two speeds are two clips."""
-    return text if pace == 1.0 else f"{text}{PACE_MARK}{pace:g}"
+    `{pace}` changed it, and with its section's voice when a `{voice NAME}` chose one, so the
+    same words at two speeds, or in two voices, are two clips."""
+    key = text if pace == 1.0 else f"{text}{PACE_MARK}{pace:g}"
+    return key if voice is None else f"{key}{VOICE_MARK}{voice}"
 
 
 def from_speech_key(key: str) -> tuple[str, float]:
     """(sentence, pace) from `speech_key`: how a speech source knows the speed to speak at."""
+    key = key.partition(VOICE_MARK)[0]
     text, mark, pace = key.partition(PACE_MARK)
     return (text, float(pace)) if mark else (key, 1.0)
+
+
+def speech_voice(key: str) -> str | None:
+    """Who speaks a `speech_key`: its section's `{voice NAME}`, None for the session's voice."""
+    _, mark, voice = key.partition(VOICE_MARK)
+    return voice if mark else None
 
 
 @dataclass(frozen=True)
@@ -119,6 +130,7 @@ class Event:
     step: Step | None = None   # the model step this came from (None for natural gaps)
     flexible: bool = False     # may be scaled when fitting a length
     pace: float = 1.0          # a say event of a `{pace}`d paragraph: spoken at speed x pace
+    voice: str | None = None   # a say or breathe event of a `{voice NAME}` section: who speaks it
 
     @property
     def end(self) -> float:
@@ -145,6 +157,12 @@ class Timeline:
     events: tuple[Event, ...]
     sections: tuple[SectionSpan, ...]
     total: float
+    language: str = "en"       # the routine's: its breathing cues are spoken in it
+
+    @property
+    def cues(self) -> tuple[str, str]:
+        """(inhale cue, exhale cue) of a `[breathe]`, in the session's language."""
+        return breathe_cues(self.language)
 
     def to_json(self) -> dict:
         """The stable `plan --json` / `render --timeline` schema."""
@@ -163,6 +181,7 @@ class Timeline:
                     "kind": e.kind,
                     "section": self.sections[e.section].title,
                     "text": e.text,
+                    **({"voice": e.voice} if e.voice is not None else {}),
                 }
                 for e in self.events
             ],
@@ -176,20 +195,21 @@ def spoken_texts(timeline: Timeline) -> list[str]:
         if event.kind == "say":
             texts[event.text] = None
         elif event.kind == "breathe":
-            texts[BREATHE_IN_CUE] = None
-            texts[BREATHE_OUT_CUE] = None
+            texts.update(dict.fromkeys(timeline.cues))
     return list(texts)
 
 
-def spoken(timeline: Timeline) -> list[tuple[str, float]]:
-    """Every distinct (sentence, speed) the session speaks, in order: a `{pace}`d paragraph's
-    sentences at their own speed."""
+def spoken(timeline: Timeline, voice: str | None = None) -> list[tuple[str, float]]:
+    """Every distinct (sentence, speed) `voice` speaks, in order (None: the session's own voice,
+    every section without a `{voice NAME}`): a `{pace}`d paragraph's sentences at their own speed."""
     found: dict[tuple[str, float], None] = {}
     for event in timeline.events:
+        if event.voice != voice:
+            continue
         if event.kind == "say":
             found[(event.text, paced_speed(timeline.speed, event.pace))] = None
         elif event.kind == "breathe":
-            found[(BREATHE_IN_CUE, timeline.speed)] = found[(BREATHE_OUT_CUE, timeline.speed)] = None
+            found.update(dict.fromkeys((cue, timeline.speed) for cue in timeline.cues))
     return list(found)
 
 
@@ -213,6 +233,7 @@ class _Draft:
     step: Step | None = None
     flexible: bool = False
     pace: float = 1.0
+    voice: str | None = None
 
 
 @dataclass
@@ -221,6 +242,8 @@ class _Builder:
     timer: SpeechTimer
     wait: float = 30.0             # a [wait] without its own length
     drafts: list[_Draft] = field(default_factory=list)
+    section_voices: list[str | None] = field(default_factory=list)   # each section's {voice NAME}
+    voices: Mapping[str, SpeechTimer] = field(default_factory=dict)  # their timers (else `timer`)
 
     def gap(self, seconds: float, section: int, speed: float | None = None) -> None:
         self.drafts.append(_Draft("pause", seconds / (speed or self.speed), section, flexible=True))
@@ -228,10 +251,13 @@ class _Builder:
     def say(self, step: Say, section: int) -> None:
         """Each sentence at the paragraph's speed (`{pace}`), the gaps between them too."""
         speed = paced_speed(self.speed, step.pace)
+        voice = self.section_voices[section] if section < len(self.section_voices) else None
+        timer = self.voices.get(voice, self.timer) if voice is not None else self.timer
         for i, sentence in enumerate(split_sentences(step.text)):
             if i:
                 self.gap(SENTENCE_GAP, section, speed)
-            self.drafts.append(_Draft("say", self.timer(sentence, speed), section, sentence, step, pace=step.pace))
+            self.drafts.append(_Draft("say", timer(sentence, speed), section, sentence, step, pace=step.pace,
+                                      voice=voice))
 
     def add(self, step: Step, section: int) -> None:
         if isinstance(step, Say):
@@ -248,7 +274,8 @@ class _Builder:
         elif isinstance(step, Chime):
             self.drafts.append(_Draft("chime", CHIME_SECONDS, section, step=step))
         elif isinstance(step, Breathe):
-            self.drafts.append(_Draft("breathe", step.seconds, section, f"{step.count} breaths", step))
+            voice = self.section_voices[section] if section < len(self.section_voices) else None
+            self.drafts.append(_Draft("breathe", step.seconds, section, f"{step.count} breaths", step, voice=voice))
 
 
 def plan(
@@ -259,20 +286,23 @@ def plan(
     timer: SpeechTimer = estimate_speech,
     fit: bool = True,
     wait: float | None = None,
+    voices: Mapping[str, SpeechTimer] | None = None,
 ) -> Timeline:
     """Lay the routine out in time at `speed`, fitted to `length` (None: its natural length),
     a `[wait]` of no length of its own lasting `wait` seconds. Left out, each is the front
     matter's, else the default (resolved as every setting is, by `settings.resolve`); a
     session's resolved settings pass them all. `fit=False` skips fitting a
     length: what to say is known before synthesis, but whether a length can be met only once
-    the real sentence durations are (estimates may be off either way)."""
+    the real sentence durations are (estimates may be off either way). A `{voice NAME}`
+    section's sentences are timed by `voices[NAME]` when given (measured in that voice), else
+    by `timer`."""
     if speed is None or length is FROM_ROUTINE or wait is None:
         chosen = resolve({}, routine.meta.settings)
         speed = chosen.speed if speed is None else speed
         length = chosen.length if length is FROM_ROUTINE else length
         wait = chosen.wait if wait is None else wait
     assert length is None or isinstance(length, (int, float))
-    builder = _Builder(speed, timer, wait)
+    builder = _Builder(speed, timer, wait, section_voices=[s.voice for s in routine.sections], voices=voices or {})
     builder.drafts.append(_Draft("pause", LEAD_IN, 0, flexible=True))
     previous: Step | None = None
     for index, section in enumerate(routine.sections):
@@ -306,7 +336,7 @@ def _assemble(routine: Routine, speed: float, drafts: list[_Draft]) -> Timeline:
     events: list[Event] = []
     t = 0.0
     for d in drafts:
-        events.append(Event(t, d.duration, d.kind, d.section, d.text, d.step, d.flexible, d.pace))
+        events.append(Event(t, d.duration, d.kind, d.section, d.text, d.step, d.flexible, d.pace, d.voice))
         t += d.duration
     total = t
     first: dict[int, Event] = {}
@@ -315,9 +345,11 @@ def _assemble(routine: Routine, speed: float, drafts: list[_Draft]) -> Timeline:
         first.setdefault(e.section, e)
         last[e.section] = e
     spans: list[SectionSpan] = []
+    language = routine.meta.language
+    untitled = phrases(language)["introduction"]     # the chapter of text before any heading
     for index, section in enumerate(routine.sections):
         start = first[index].start if index in first else (spans[-1].start + spans[-1].duration if spans else 0.0)
         end = last[index].end if index in last else start
-        spans.append(SectionSpan(section.title or "Introduction", start, end - start, section.side,
+        spans.append(SectionSpan(section.title or untitled, start, end - start, section.side,
                                  section.beat, section.ambient, section.voice))
-    return Timeline(routine.meta.title, speed, tuple(events), tuple(spans), total)
+    return Timeline(routine.meta.title, speed, tuple(events), tuple(spans), total, language)

@@ -13,7 +13,7 @@ from typing import Iterable, Sequence
 
 from ..script.durations import format_duration
 from ..script.model import Breathe, Hold, Wait
-from ..timeline import BREATHE_IN_CUE, BREATHE_OUT_CUE, Timeline
+from ..timeline import Timeline
 from .atomic import check_writable, write_text
 
 SIDECARS = ("vtt", "srt", "txt", "json")
@@ -36,8 +36,8 @@ def cues(timeline: Timeline) -> list[Cue]:
             b = e.step
             for i in range(b.count):
                 t = e.start + i * (b.inhale + b.exhale)
-                out.append(Cue(t, t + b.inhale, BREATHE_IN_CUE, e.section))
-                out.append(Cue(t + b.inhale, t + b.inhale + b.exhale, BREATHE_OUT_CUE, e.section))
+                out.append(Cue(t, t + b.inhale, timeline.cues[0], e.section))
+                out.append(Cue(t + b.inhale, t + b.inhale + b.exhale, timeline.cues[1], e.section))
     return out
 
 
@@ -110,8 +110,8 @@ def txt(timeline: Timeline, markers: bool = True) -> str:
             lines.append("(chime)")
         elif e.kind == "breathe" and isinstance(e.step, Breathe):
             b = e.step
-            lines.append(f"({b.count} breaths: {BREATHE_IN_CUE} {format_duration(b.inhale)}, "
-                         f"{BREATHE_OUT_CUE} {format_duration(b.exhale)})")
+            lines.append(f"({b.count} breaths: {timeline.cues[0]} {format_duration(b.inhale)}, "
+                         f"{timeline.cues[1]} {format_duration(b.exhale)})")
     flush()
     while lines and lines[-1] == "":
         lines.pop()

@@ -15,6 +15,7 @@ from .front import parse_front
 from .headings import heading_attributes, heading_flags
 from .model import Breathe, Chime, Hold, Pause, Routine, Say, Section, Step, Wait
 from .pace import take_pace
+from .phrases import ENGLISH, Phrases, lookup, unknown_message
 from .problems import CONTROL as _CONTROL, Collector as _Collector, Problem, RoutineError, excerpt
 
 __all__ = ["FENCE", "Problem", "RoutineError", "excerpt", "parse_bytes", "parse_routine"]
@@ -28,7 +29,7 @@ _DIRECTIVE = re.compile(r"\[([^\[\]]*)\]")
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _LIST_MARKER = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 _BREATH_COUNT = re.compile(r"[0-9]{1,9}")
-DIRECTIVES = "expected pause, hold, wait, chime or breathe"
+DIRECTIVES = "expected pause, hold, wait, chime, breathe or caution"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -118,6 +119,8 @@ def _parse_directive(body: str, line: int, out: _Collector) -> Step | None:
         return Chime(line)
     if name == "breathe":
         return _parse_breathe(args, shown, line, out)
+    if name == "caution":
+        return _parse_caution(args, shown, line, out)
     out.add(line, f"unknown directive {shown} ({DIRECTIVES})")
     return None
 
@@ -138,6 +141,28 @@ def _parse_wait(args: list[str], shown: str, line: int, out: _Collector) -> Wait
         out.add(line, f"{shown}: a wait lasts from {format_duration(spec.lo)} to {format_duration(spec.hi)}")
         return None
     return Wait(seconds, line)
+
+
+class _Reader(_Collector):
+    """The problems, and what the body takes from the front matter: its language's words (the
+    side words, [caution]'s lead-in) and its caution (None: the front matter was unreadable)."""
+
+    words: Phrases = ENGLISH
+    caution: str | None = None
+
+
+def _parse_caution(args: list[str], shown: str, line: int, out: _Collector) -> Say | None:
+    """[caution]: the language's lead-in ("Before we begin, a word of care."), then the caution."""
+    caution, words = getattr(out, "caution", None), getattr(out, "words", ENGLISH)
+    if args:
+        out.add(line, f"{shown}: [caution] takes no arguments (it speaks the front matter's caution)")
+        return None
+    if caution is None or not caution.strip():     # None: the front matter's own problems are reported
+        if caution is not None:
+            out.add(line, '[caution] speaks the front matter\'s caution, and this routine has none: add caution = "..."')
+        return None
+    text = " ".join(f"{words['caution']} {caution}".split())
+    return Say(text, line) if _check_length(text, line, "[caution] with its caution", out) else None
 
 
 def _parse_breathe(args: list[str], shown: str, line: int, out: _Collector) -> Breathe | None:
@@ -287,15 +312,17 @@ def _parse_body(lines: list[str], first_line: int, out: _Collector) -> list[_Sec
     return drafts
 
 
-def _substitute(step: Step, side: str) -> Step:
+def _substitute(step: Step, side: str, words: Phrases = ENGLISH) -> Step:
+    """{side} and {other} as the routine's language says "left" and "right"."""
     if not isinstance(step, Say):
         return step
     other = SIDES[1 - SIDES.index(side)]
-    return replace(step, text=step.text.replace("{side}", side).replace("{other}", other))
+    return replace(step, text=step.text.replace("{side}", words[side]).replace("{other}", words[other]))
 
 
-def _expand(drafts: list[_SectionDraft]) -> tuple[Section, ...]:
-    """Drafts -> sections: add spoken titles and repeat {sides} sections per side."""
+def _expand(drafts: list[_SectionDraft], words: Phrases = ENGLISH) -> tuple[Section, ...]:
+    """Drafts -> sections: add spoken titles and repeat {sides} sections per side (the
+    section's `side` stays "left"/"right"; the words spoken are the language's)."""
     sections: list[Section] = []
     for draft in drafts:
         if draft.level == 0 and not draft.steps:
@@ -304,13 +331,13 @@ def _expand(drafts: list[_SectionDraft]) -> tuple[Section, ...]:
             if side is None:
                 title = draft.title
             elif "{side}" in draft.title or "{other}" in draft.title:
-                title = _substitute(Say(draft.title, 0), side).text  # type: ignore[union-attr]
+                title = _substitute(Say(draft.title, 0), side, words).text  # type: ignore[union-attr]
             else:
-                title = f"{draft.title}, {side} side"
+                title = f"{draft.title}, {words[side + '_side']}"
             steps: list[Step] = []
             if draft.spoken and title:
                 steps.append(Say(title.rstrip(".") + ".", draft.line, is_title=True))
-            steps.extend(_substitute(s, side) if side else s for s in draft.steps)
+            steps.extend(_substitute(s, side, words) if side else s for s in draft.steps)
             sections.append(Section(title, draft.line, draft.level, draft.spoken, side, tuple(steps),
                                     **draft.attributes))
     return tuple(sections)
@@ -322,7 +349,7 @@ def _expand(drafts: list[_SectionDraft]) -> tuple[Section, ...]:
 
 def parse_routine(text: str, source: str = "<routine>", limits: Limits = DEFAULT_LIMITS) -> Routine:
     """Parse routine text. Raises RoutineError listing every problem; nothing else escapes."""
-    out = _Collector(source, limits)
+    out = _Reader(source, limits)
     _check_characters(text, source)
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     if lines and lines[0].startswith("\ufeff"):
@@ -338,8 +365,12 @@ def parse_routine(text: str, source: str = "<routine>", limits: Limits = DEFAULT
     if close is None:
         raise RoutineError([Problem(source, first_content + 1, f"front matter opened with '{FENCE}' is never closed")])
     meta = parse_front(lines[first_content + 1:close], first_content + 2, out)
+    if meta is not None:     # the body says {side} and [caution] in the routine's language
+        out.words, out.caution = lookup(meta.language) or ENGLISH, meta.caution
+        if lookup(meta.language) is None:
+            out.add(meta.lines.get("language", first_content + 2), unknown_message(meta.language))
     drafts = _parse_body(lines[close + 1:], close + 2, out)
-    sections = _expand(drafts)
+    sections = _expand(drafts, out.words)
     if not out.problems and not any(section.steps for section in sections):
         out.add(close + 1, "the routine has no steps: add some narration after the front matter")
     if out.problems or meta is None:

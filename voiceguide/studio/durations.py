@@ -31,7 +31,7 @@ class Durations:
         """`voiceguide.lengths.session_length(routine, settings, store)`, remembering what it read."""
         timer = length_timer(routine, engine=settings.engine, voice=settings.voice, cache=self.store)
         cache = timer.cache
-        voice = (timer.engine, settings.voice, tuple(sorted(routine.meta.pronounce.items())))
+        voice = (timer.engine, settings.voice, routine.meta.language, tuple(sorted(routine.meta.pronounce.items())))
 
         def seconds(sentence: str, speed: float) -> float:
             key = (voice, sentence, speed)

@@ -31,7 +31,7 @@ from ..store import Store
 from .cache import SpeechCache
 from .dsp import is_silent
 from .normalize import normalize
-from .registry import engine_chain
+from .language import language_chain
 from .remote import BadOutput, check_samples
 
 SpeechTimer = Callable[[str, float], float]
@@ -85,19 +85,23 @@ class Narrator:
         fallback: bool = True,
         on_warning: Callable[[str], None] | None = None,
         memory_limit: int | None = None,
+        language: str = "en",
         **engine_options: Any,
     ):
         """`engine`: a name ("auto", "piper", "pyttsx3"), an engine, or engines to try in
         order. `cache`: the store (or its folder) or a SpeechCache; None or False: no disk cache.
         `jobs`: worker processes per engine (default: CPU count). `on_warning` receives
         fallback notices instead of `warnings.warn`. Raises EngineUnavailable/VoiceNotFound
-        when the requested engine or voice cannot work."""
+        when the requested engine or voice cannot work. `language` (a BCP 47 tag) is what the
+        text is written in: it is normalized for it, and with the default voice a voice that
+        speaks it is picked (voices/language.py; NoVoiceForLanguage if none does)."""
         self.jobs = max(1, jobs or os.cpu_count() or 1)
         self.voice = voice
+        self.language = language
         self.pronounce = dict(pronounce or {})
         self.on_warning = on_warning
         if isinstance(engine, str):
-            self.engines: list[Engine] = engine_chain(engine, voice, self.jobs, fallback, **engine_options)
+            self.engines, self.voice = language_chain(language, engine, voice, self.jobs, fallback, **engine_options)
             self._owns_engines = True
         else:
             self.engines = [engine] if isinstance(engine, Engine) else list(engine)
@@ -137,9 +141,25 @@ class Narrator:
         """The engine that speaks unless it fails."""
         return self.engines[0]
 
+    def for_voice(self, voice: str) -> "Narrator":
+        """A narrator for another voice (a `{voice NAME}` section) on this one's engines: the
+        same workers, cache, pronunciations and language. The first engine that has the voice
+        leads, the others stay its fallbacks; VoiceNotFound if none has it. It closes no engine."""
+        reasons: list[str] = []
+        for leading in self.engines:
+            try:
+                leading.voice_id(voice)
+            except (VoiceNotFound, EngineUnavailable) as exc:
+                reasons.append(str(exc))
+                continue
+            engines = [leading] + [e for e in self.engines if e is not leading]
+            return Narrator(engines, voice, self.cache, self.pronounce, self.jobs, on_warning=self.on_warning,
+                            memory_limit=self.memory_limit, language=self.language)
+        raise VoiceNotFound("; ".join(reasons))
+
     def normalize(self, text: str) -> str:
         """Exactly what gets spoken for `text` (and keyed in the cache)."""
-        return normalize(text, self.pronounce)
+        return normalize(text, self.pronounce, self.language)
 
     def _voice_for(self, index: int) -> tuple[str, str]:
         """(voice name to pass, stable voice id) for engine `index`. Fallback engines use

@@ -4,6 +4,12 @@ Engines read "30s" as "thirty ess", "e.g." letter by letter and "5-10" as "five 
 this turns such text into plain words before synthesis (and before the cache key is made,
 so the key follows what is actually spoken). Routine authors can add respellings for words
 an engine gets wrong in the front matter's `[pronounce]` table (whole words, any case).
+
+Text is prepared for the routine's language (`script/phrases.py` holds each language's words):
+English keeps its hand-written rules (voices/numwords.py, byte for byte as before, so cached
+speech stays valid); other languages spell numbers with num2words ("30s" -> "dreißig
+Sekunden", "2,5" -> "zwei Komma fünf") and take their unit, sign and abbreviation words from
+their table.
 """
 from __future__ import annotations
 
@@ -11,9 +17,10 @@ import re
 import unicodedata
 from typing import Mapping
 
+from ..script.phrases import ENGLISH, phrases
 from .numwords import decimal_to_words, number_to_words, ordinal_to_words
+from .spelled import spelled as _spelled
 
-_UNIT_WORDS = {"h": "hour", "m": "minute", "s": "second", "ms": "millisecond"}
 _UNIT_ORDER = ("h", "m", "s", "ms")
 _NUM = r"\d+(?:\.\d+)?"
 
@@ -25,8 +32,8 @@ def _number(text: str) -> str:
 
 
 def _unit(value: str, unit: str) -> str:
-    word = _UNIT_WORDS[unit]
-    return f"{_number(value)} {word}" + ("" if value in ("1", "1.0") else "s")
+    one, several, _ = ENGLISH["units"][unit]
+    return f"{_number(value)} {one if value in ('1', '1.0') else several}"
 
 
 def _compact_duration(match: re.Match) -> str:
@@ -58,15 +65,10 @@ _ABBREVIATIONS: tuple[tuple[str, str], ...] = (
     (r"(?<!\w)w/(?=\s)", "with"),
 )
 _TITLES = {"dr": "Doctor", "mr": "Mister", "mrs": "Missus", "ms": "Miz"}
-_UNIT_ABBREVIATIONS = {
-    "sec": "second", "secs": "second", "min": "minute", "mins": "minute",
-    "hr": "hour", "hrs": "hour", "ms": "millisecond",
-}
 
 
 def _unit_abbreviation(match: re.Match) -> str:
-    value, unit = match.group(1), _UNIT_ABBREVIATIONS[match.group(2).lower()]
-    return f"{_number(value)} {unit}" + ("" if value in ("1", "1.0") else "s")
+    return _unit(match.group(1), ENGLISH["unit_abbreviations"][match.group(2).lower()])
 
 
 def pronounce(text: str, table: Mapping[str, str]) -> str:
@@ -79,15 +81,21 @@ def pronounce(text: str, table: Mapping[str, str]) -> str:
     return pattern.sub(lambda m: lookup[m.group(0).lower()], text)
 
 
-def normalize(text: str, pronunciations: Mapping[str, str] | None = None) -> str:
-    """What to actually send to the engine for `text`."""
+def normalize(text: str, pronunciations: Mapping[str, str] | None = None, language: str = "en") -> str:
+    """What to actually send to the engine for `text`, in `language` (a BCP 47 tag)."""
     s = unicodedata.normalize("NFC", text).translate(_QUOTES).replace("…", "...")
     s = re.sub(r"[*`]+", "", s)                       # markdown emphasis / code marks
     s = re.sub(r"(?<!\w)_+|_+(?!\w)", "", s)
     s = " ".join(s.split())
     if pronunciations:
         s = pronounce(s, pronunciations)
+    words = phrases(language)
+    s = _english(s) if words is ENGLISH else _spelled(s, words)
+    return _pauses(s)
 
+
+def _english(s: str) -> str:
+    """English numbers, units, abbreviations and signs, by the hand-written rules."""
     for pattern, replacement in _ABBREVIATIONS:
         s = _sub_words(pattern, replacement, s)
     s = re.sub(r"(?<!\w)(dr|mr|mrs|ms)\.(?=\s+(?-i:[A-Z]))", lambda m: _TITLES[m.group(1).lower()], s, flags=re.IGNORECASE)
@@ -110,9 +118,11 @@ def normalize(text: str, pronunciations: Mapping[str, str] | None = None) -> str
     s = re.sub(r"\b(\d+)(st|nd|rd|th)\b", lambda m: ordinal_to_words(int(m.group(1))), s, flags=re.IGNORECASE)
     s = re.sub(rf"\b({_NUM})\s*[-–]\s*({_NUM})\b", lambda m: f"{_number(m.group(1))} to {_number(m.group(2))}", s)
     s = re.sub(rf"(?<![\w.]){_NUM}(?![\w])", lambda m: _number(m.group(0)), s)
-    s = re.sub(r"(?<=[A-Za-z])/(?=[A-Za-z])", " or ", s)
+    return re.sub(r"(?<=[A-Za-z])/(?=[A-Za-z])", " or ", s)
 
-    # Dashes and brackets become the pauses they stand for.
+
+def _pauses(s: str) -> str:
+    """Dashes and brackets become the pauses they stand for; spaces and commas tidied."""
     s = re.sub(r"\s*[—–]\s*|\s+-\s+", ", ", s)
     s = re.sub(r"\s*[()\[\]]\s*", ", ", s)
     s = re.sub(r"(,\s*)+(?=[,.!?;:]|$)", "", s)

@@ -98,14 +98,20 @@ class Pyttsx3Engine(WorkerEngine):
         if reason:
             raise EngineUnavailable(f"the pyttsx3 engine is not available: {reason}")
 
+    _listed: dict[str, list[VoiceInfo]] = {}
+    """Each driver's voices, once per process: picking a voice for a routine's language (and the
+    studio plans on every keystroke) need not start a worker each time."""
+
     def voices(self) -> list[VoiceInfo]:
-        """The driver's voices (asks a worker once; espeak-ng lists about 140)."""
+        """The driver's voices (asks a worker once per process; espeak-ng lists about 140)."""
         self._require()
         if self._voices is None:
-            listed = self.call("voices", {}, timeout=self.startup_timeout)
-            self._voices = [
-                VoiceInfo(v["id"], v.get("language", ""), self.name, v.get("name", "")) for v in listed
-            ]
+            known = Pyttsx3Engine._listed.get(self.driver)
+            if known is None:
+                listed = self.call("voices", {}, timeout=self.startup_timeout)
+                known = [VoiceInfo(v["id"], v.get("language", ""), self.name, v.get("name", "")) for v in listed]
+                Pyttsx3Engine._listed[self.driver] = known
+            self._voices = known
         return list(self._voices)
 
     def default_voice(self) -> str:

@@ -1,0 +1,129 @@
+"""The words voiceguide itself speaks, per language: one plain dict each.
+
+A routine's own words are the author's; these are the few voiceguide adds or rewrites: the
+`{side}`/`{other}` words and the suffix of a `{sides}` heading (fixed by the parser), the
+breathing cues (spoken in a `[breathe]`), the lead-in of `[caution]`, the chapter name of
+text before any heading, and what the narrator needs to say numbers, units and signs
+("30s" -> "dreißig Sekunden"). The routine's front matter `language = "de"` picks the table.
+
+Adding a language is one more dict with the same keys as English (tests/test_language.py
+checks that every table has them all): see docs/voices.md, "Languages". Plain data and
+numpy-free, so the parser imports it.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+Phrases = Mapping[str, Any]
+
+PHRASES: dict[str, dict[str, Any]] = {
+    "en": {
+        "name": "English",
+        "left": "left", "right": "right",                    # what {side} and {other} become
+        "left_side": "left side", "right_side": "right side",   # "Hands" {sides} -> "Hands, left side"
+        "breathe_in": "Breathe in.", "breathe_out": "And out.",
+        "caution": "Before we begin, a word of care.",      # [caution] says this, then the caution
+        "introduction": "Introduction",                     # the chapter of text before any heading
+        # How the narrator says numbers (English keeps its own hand-written rules in
+        # voices/numwords.py and voices/normalize.py: its words never change, nor its cache keys).
+        "numbers": "en",                 # num2words' language code
+        "decimal": ".", "thousands": ",", "point": "point",
+        # unit: (one of it, several, grammatical gender for the word "one": "m", "f" or "")
+        "units": {"h": ("hour", "hours", ""), "m": ("minute", "minutes", ""),
+                  "s": ("second", "seconds", ""), "ms": ("millisecond", "milliseconds", "")},
+        "unit_abbreviations": {"sec": "s", "secs": "s", "min": "m", "mins": "m", "hr": "h", "hrs": "h", "ms": "ms"},
+        "one": {},                       # gender -> (ending, replacement): "eins Minute" -> "eine Minute"
+        "to": "to", "times": "{n} times", "percent": "percent", "degrees": "degrees", "and": "and", "or": "or",
+        "abbreviations": {"e.g.": "for example", "i.e.": "that is", "etc.": "et cetera", "vs.": "versus",
+                          "approx.": "approximately"},
+    },
+    "de": {
+        "name": "German",
+        "left": "links", "right": "rechts",
+        "left_side": "linke Seite", "right_side": "rechte Seite",
+        "breathe_in": "Einatmen.", "breathe_out": "Und ausatmen.",
+        "caution": "Bevor wir beginnen, ein Wort zur Vorsicht.",
+        "introduction": "Einleitung",
+        "numbers": "de",
+        "decimal": ",", "thousands": ".", "point": "Komma",
+        "units": {"h": ("Stunde", "Stunden", "f"), "m": ("Minute", "Minuten", "f"),
+                  "s": ("Sekunde", "Sekunden", "f"), "ms": ("Millisekunde", "Millisekunden", "f")},
+        "unit_abbreviations": {"sek": "s", "min": "m", "std": "h", "ms": "ms"},
+        "one": {"f": (("eins", "eine"),), "m": (("eins", "ein"),)},
+        "to": "bis", "times": "{n} Mal", "percent": "Prozent", "degrees": "Grad", "and": "und", "or": "oder",
+        "abbreviations": {"z.B.": "zum Beispiel", "z. B.": "zum Beispiel", "d.h.": "das heißt",
+                          "d. h.": "das heißt", "usw.": "und so weiter", "ca.": "circa", "bzw.": "beziehungsweise"},
+    },
+    "es": {
+        "name": "Spanish",
+        "left": "izquierdo", "right": "derecho",
+        "left_side": "lado izquierdo", "right_side": "lado derecho",
+        "breathe_in": "Inhala.", "breathe_out": "Y exhala.",
+        "caution": "Antes de empezar, una palabra de precaución.",
+        "introduction": "Introducción",
+        "numbers": "es",
+        "decimal": ",", "thousands": ".", "point": "coma",
+        "units": {"h": ("hora", "horas", "f"), "m": ("minuto", "minutos", "m"),
+                  "s": ("segundo", "segundos", "m"), "ms": ("milisegundo", "milisegundos", "m")},
+        "unit_abbreviations": {"seg": "s", "min": "m", "h": "h", "ms": "ms"},
+        "one": {"m": (("veintiuno", "veintiún"), ("uno", "un")), "f": (("uno", "una"),)},
+        "to": "a", "times": "{n} veces", "percent": "por ciento", "degrees": "grados", "and": "y", "or": "o",
+        "abbreviations": {"p. ej.": "por ejemplo", "p.ej.": "por ejemplo", "etc.": "etcétera", "aprox.": "aproximadamente"},
+    },
+    "fr": {
+        "name": "French",
+        "left": "gauche", "right": "droit",
+        "left_side": "côté gauche", "right_side": "côté droit",
+        "breathe_in": "Inspirez.", "breathe_out": "Et expirez.",
+        "caution": "Avant de commencer, un mot de prudence.",
+        "introduction": "Introduction",
+        "numbers": "fr",
+        "decimal": ",", "thousands": " ", "point": "virgule",
+        "units": {"h": ("heure", "heures", "f"), "m": ("minute", "minutes", "f"),
+                  "s": ("seconde", "secondes", "f"), "ms": ("milliseconde", "millisecondes", "f")},
+        "unit_abbreviations": {"sec": "s", "min": "m", "h": "h", "ms": "ms"},
+        "one": {"f": (("un", "une"),)},
+        "to": "à", "times": "{n} fois", "percent": "pour cent", "degrees": "degrés", "and": "et", "or": "ou",
+        "abbreviations": {"p. ex.": "par exemple", "p.ex.": "par exemple", "etc.": "et cetera", "env.": "environ"},
+    },
+}
+"""Language (a lowercase BCP 47 primary tag, or a full tag for a regional table) -> phrases."""
+
+ENGLISH = PHRASES["en"]
+
+
+def lookup(language: str) -> Phrases | None:
+    """The table for a BCP 47 tag: the tag itself ("pt-br"), else its language ("de-AT" -> "de");
+    None when voiceguide has no phrases for it."""
+    tag = language.strip().replace("_", "-").lower()
+    return PHRASES.get(tag) or PHRASES.get(tag.split("-")[0])
+
+
+def phrases(language: str) -> Phrases:
+    """`lookup`, for a language already checked (the parser refuses one without a table)."""
+    return lookup(language) or ENGLISH
+
+
+def is_english(language: str) -> bool:
+    return language.strip().replace("_", "-").lower().split("-")[0] == "en"
+
+
+def breathe_cues(language: str) -> tuple[str, str]:
+    """(inhale cue, exhale cue) as spoken in a `[breathe]`."""
+    table = phrases(language)
+    return table["breathe_in"], table["breathe_out"]
+
+
+def missing(language: str) -> list[str]:
+    """The keys (and unit keys) a table lacks, compared with English: empty when complete."""
+    table = PHRASES[language]
+    keys = [key for key in ENGLISH if key not in table]
+    keys += [f"units.{unit}" for unit in ENGLISH["units"] if unit not in table.get("units", {})]
+    return keys
+
+
+def unknown_message(language: str) -> str:
+    """Why a routine in `language` cannot be read, and the fix."""
+    known = ", ".join(f"{table['name']} ({tag})" for tag, table in PHRASES.items())
+    return (f'language "{language}": voiceguide has no phrases for it yet (it has {known}); '
+            f"a table in voiceguide/script/phrases.py adds one (see docs/voices.md, Languages)")
