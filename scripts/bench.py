@@ -8,6 +8,7 @@
     scripts/bench --only batch     # batch throughput: sessions per minute, -j 1 against -j 2
     scripts/bench --only curve     # render time and peak RSS against length (5 to 120 min)
     scripts/bench --only studio    # the studio: page ready, idle CPU, a preview's first sound
+    scripts/bench --only sound     # issue 14's sound: nature beds, beat tones, spatial voice, chimes
 
 Render numbers, per session length:
   - voiceguide cold (empty speech cache) and warm, as a multiple of real time, the render
@@ -399,7 +400,7 @@ def bench_play(routine: str = "stress-relief", runs: int = 5, seconds: float = 2
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", choices=("voices", "render", "cold", "play", "batch", "curve", "studio"))
+    parser.add_argument("--only", choices=("voices", "render", "cold", "play", "batch", "curve", "studio", "sound"))
     parser.add_argument("--minutes", help="lengths to try (default: render 30,60; cold 60; curve 5,15,30,60,120)")
     parser.add_argument("--no-pydub", action="store_true", help="skip the (slow) pydub baseline")
     args = parser.parse_args()
@@ -424,6 +425,9 @@ def main() -> int:
         print("Studio (page, idle CPU, previews):", flush=True)
         for script in ("bench_studio.py", "bench_preview.py"):
             subprocess.run([sys.executable, str(Path(__file__).with_name(script))], check=False)
+    if args.only in (None, "sound"):
+        print("Sound (warm renders of bedtime, today's sound against each new feature):", flush=True)
+        subprocess.run([sys.executable, str(Path(__file__).with_name("bench_sound.py"))], check=False)
     return 0
 
 
