@@ -29,6 +29,7 @@ FORBIDDEN = {
     "studio": ["cli", "batch", "live"],
     "serve": ["cli", "batch", "live"],
     "preview.py": [*FACES, "api", "to_file", "live"],
+    "preview_voices.py": [*FACES, "api", "to_file", "live"],
     "feed.py": [*FACES, "api", "session", "to_file", "live", "voices"],
     "settings.py": [*FACES, *LIBRARY, *STEPS[1:], "script.parse", "script.front", "script.model", "store"],
     "limits.py": [*FACES, *LIBRARY, *STEPS[1:], "settings", "store"],

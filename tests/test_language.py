@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from hypothesis import given, settings as hypothesis_settings, strategies as st
 
 from voiceguide import api
+from voiceguide.errors import SettingError
 from voiceguide.cli import main
 from voiceguide.export.tags import chapters_from_timeline, read_chapters
 from voiceguide.script import phrases
@@ -310,11 +311,16 @@ def test_a_language_no_voice_speaks_fails_with_one_line(tmp_path, monkeypatch):
     assert "Traceback" not in result.output and not (tmp_path / "x.wav").exists()
 
 
-def test_a_language_option_cannot_translate_a_routine(tmp_path, monkeypatch):
-    monkeypatch.setenv("VOICEGUIDE_CACHE_DIR", str(tmp_path / "cache"))
+def test_a_language_option_cannot_translate_a_routine(tmp_path):
+    """The CLI offers no --language (front matter only), and the library, which takes any
+    setting, refuses one that differs from the routine's with one line."""
     result = CliRunner().invoke(main, ["render", str(german(tmp_path)), "-o", str(tmp_path / "x.wav"),
                                        "--language", "fr"])
-    assert result.exit_code == 2 and "Traceback" not in result.output
-    assert result.output.strip().splitlines() == [
-        '--language: "fr" is not the language the routine is written in ("de"); a routine says '
-        'its language in its front matter: language = "..."']
+    assert result.exit_code == 2 and "No such option '--language'" in result.output
+    with pytest.raises(SettingError) as info:
+        api.validate(api.load(german(tmp_path)), language="fr")
+    assert str(info.value) == ('language: "fr" is not the language the routine is written in ("de"); a routine '
+                               'says its language in its front matter: language = "..."')
+    assert not (tmp_path / "x.wav").exists()
+
+

@@ -283,3 +283,60 @@ def test_a_late_step_sounds_the_same_from_the_bed_checkpoints(speech_cache):
     assert first.start > 120 and np.array_equal(first.samples, again.samples)
     with Previewer(Resources(speech_cache)) as fresh:
         assert np.array_equal(fresh.preview(r, api.settings(r), Span("event", late)).samples, again.samples)
+
+
+OTHER = "gmw/en-gb-x-rp"       # espeak's second English voice: quick to speak
+SHARED = "Breathe out slowly."
+VOICED = f"""\
+# Settle
+{SHARED} [hold 2s]
+
+# Count {{voice {OTHER}}}
+{SHARED}
+[breathe 1 in 2s out 2s]
+"""
+
+
+def correlation(a: np.ndarray, b: np.ndarray) -> float:
+    n = min(len(a), len(b))
+    a, b = a[:n] - a[:n].mean(), b[:n] - b[:n].mean()
+    return float(np.dot(a, b) / np.sqrt(np.dot(a, a) * np.dot(b, b)))
+
+
+def test_a_voiced_section_previews_in_its_voice_as_the_render_mixes_it(speech_cache):
+    """A `{voice NAME}` section is spoken in that voice in a preview too: the preview speaks
+    the section's sentences (its title, its words, the breathing cues) with the render's
+    speech keys, so once the store holds every sentence the preview is the render's mix
+    there, and the words in it are the section voice's take, not the session voice's."""
+    from voiceguide.session import prepare
+    from voiceguide.sound.blocks import db_to_gain
+    from voiceguide.sound.gain import estimate_gain
+    from voiceguide.timeline import speech_key
+    front = 'title = "Two voices"\nengine = "pyttsx3"\nchime = "bowl"'
+    r = routine(VOICED, front + '\nambient = "rain"')
+    quiet = routine(VOICED, front + '\nambient = "none"')
+    resources = Resources(speech_cache)
+    with Previewer(resources) as previewer:
+        cold = previewer.preview(quiet, api.settings(quiet), Span("section", 1))
+        assert cold.synthesized == 4       # "Count.", the words and both cues, in the section's voice
+        with prepare(r, api.settings(r), resources) as prepared:
+            assert prepared.narrator.stats.synthesized == 2       # only the first section: "Settle." and its words
+            assert sum(v.stats.synthesized for v in prepared.voices.values()) == 0   # the preview's
+            settings = api.settings(r)
+            mix = prepared.mix(prepared.mix_options(resources))
+            pv = previewer.preview(r, settings, Span("section", 1))
+            start = round(pv.start * mix.sample_rate)
+            expected = mix.render(start, len(pv.samples)) * db_to_gain(estimate_gain(mix, settings.loudness))
+            said = next(e for e in prepared.timeline.events if e.voice == OTHER and e.text == SHARED)
+            theirs, mine = mix.clips(speech_key(SHARED, voice=OTHER)), mix.clips(speech_key(SHARED))
+            quiet_pv = previewer.preview(quiet, api.settings(quiet), Span("section", 1))
+    assert pv.synthesized == 0 and prepared.timeline.sections[1].start == pytest.approx(pv.start, abs=1 / mix.sample_rate)
+    edge = round(0.02 * mix.sample_rate)
+    assert np.abs(expected).max() > 0.05
+    np.testing.assert_allclose(pv.samples[edge:-edge], np.clip(expected[edge:-edge], -1, 1), atol=1e-5)
+    # The words heard in the preview are the section voice's clip (no bed: only the voice).
+    at = round((said.start - quiet_pv.start) * quiet_pv.sample_rate)
+    heard = quiet_pv.samples[at:at + len(theirs), 0]
+    right, wrong = correlation(heard, theirs), correlation(heard, mine)
+    print(f"correlation {right:.3f} with the section voice's clip, {wrong:.3f} with the session voice's")
+    assert right > 0.95 and wrong < 0.6

@@ -13,8 +13,10 @@ the routine's structure alone, so the span's event indices are the same in the e
 nowhere inside it (a measured clip ends where its event ends), so they are planned with their
 best known duration and mixed as silence.
 
-A `Previewer` keeps narrators (and so their speech workers) open between previews, so a
-sentence already spoken sounds at once and a new one costs only its synthesis.
+A `{voice NAME}` section is planned, spoken and mixed in its own voice, as the render does it
+(the same speech keys and clips). A `Previewer` keeps narrators (and so their speech workers)
+open between previews (preview_voices.py), so a sentence already spoken sounds at once and a
+new one costs only its synthesis.
 """
 from __future__ import annotations
 
@@ -24,17 +26,17 @@ import threading
 import wave
 import weakref
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Literal, TypeVar
 
 import numpy as np
 
 from . import inputs
 from .errors import VoiceguideError
-from .lengths import speed_scale
 from .library import plan_session
+from .preview_voices import Narrators, Timer, Voices
 from .script.model import Routine
-from .session import MEMORY_LIMIT, Resources, _at_its_line
+from .session import Resources, _at_its_line, check_beat, sound_options
 from .settings import Settings
 from .sound.blocks import db_to_gain
 from .sound.bedseek import BedSeeker
@@ -42,14 +44,13 @@ from .sound.chimes import ChimeSet
 from .sound.gain import estimate_gain
 from .sound.mix import Bed, Mix, MixOptions, MixParts, SpeechSource, open_bed, open_chimes, prepare_speech
 from .sound.envelopes import seconds_to_frame
-from .timeline import BREATHE_IN_CUE, BREATHE_OUT_CUE, Pace, Timeline, from_speech_key, pace_for, paced_speed
-from .voices import Narrator, SynthesisError
+from .timeline import Timeline, from_speech_key, paced_speed, speech_voice
+from .voices import SynthesisError
 
 SpanKind = Literal["event", "section", "first"]
 T = TypeVar("T")
 EDGE_FADE = 0.02           # seconds faded in and out at the preview's edges (no click)
 MAX_SECONDS = 300.0        # a preview is at most this long (a long section is cut): memory
-PREVIEW_JOBS = 2           # speech workers per narrator: a span has a few sentences at most
 REPLANS = 8                # "first": rounds of speaking what the measured plan brings in
 WARM_TEXT = "Ready."       # spoken (and thrown away) to start a worker and load the voice
 
@@ -95,57 +96,10 @@ class Preview:
         return out.getvalue()
 
 
-@dataclass
-class _Voice:
-    """An open narrator, what it has measured (sentence, speed -> seconds: spoken now or read
-    from the store; such durations never change), and the lock for using it."""
-
-    narrator: Narrator
-    pace: Pace
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    measured: dict[tuple[str, float], float] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-    closed: bool = False
-
-    def close(self) -> None:
-        self.closed = True
-        self.narrator.close()
-
-
-class _Timer:
-    """A timeline.SpeechTimer: the measured duration of sentences spoken or in the store, else
-    the voice's calibrated estimate, as `lengths.LengthTimer` (what `voiceguide plan` uses)."""
-
-    def __init__(self, voice: _Voice):
-        self.voice = voice
-
-    def known(self, sentence: str, speed: float) -> bool:
-        return (sentence, speed) in self.voice.measured
-
-    def __call__(self, sentence: str, speed: float) -> float:
-        voice, key = self.voice, (sentence, speed)
-        if key in voice.measured:
-            return voice.measured[key]
-        narrator = voice.narrator
-        estimate = voice.pace.seconds(narrator.normalize(sentence)) * speed_scale(narrator.engine.name, speed)
-        if not estimate:
-            return 0.0     # nothing to say: silence, never the store
-        stored = narrator.cache.get(narrator.request(sentence, speed)) if narrator.cache is not None else None
-        if stored is None:
-            return estimate
-        voice.measured[key] = stored.duration
-        return stored.duration
-
-
-def _pace(narrator: Narrator) -> Pace:
-    """The calibrated pace of the narrator's voice (as `lengths.length_timer` picks it)."""
-    label = narrator.request("", 1.0).voice.split(":", 1)[0]    # "joe:<model hash>:..." -> "joe"
-    return pace_for(narrator.engine.name, label)
-
-
-def _span_texts(timeline: Timeline, span: Span) -> list[tuple[str, float]]:
-    """The (sentence, speed) pairs spoken inside the span (raises for a span the plan does not
-    have): a `{pace}`d paragraph's sentences at their own speed."""
+def _span_texts(timeline: Timeline, span: Span) -> list[tuple[str | None, str, float]]:
+    """The (voice, sentence, speed) spoken inside the span (raises for a span the plan does not
+    have): a `{pace}`d paragraph's sentences at their own speed, a `{voice NAME}` section's
+    in that voice (None: the session's)."""
     if span.kind == "event":
         events = [timeline.events[_checked(span.index, len(timeline.events), "event")]]
     elif span.kind == "section":
@@ -153,13 +107,13 @@ def _span_texts(timeline: Timeline, span: Span) -> list[tuple[str, float]]:
         events = [e for e in timeline.events if e.section == index]
     else:
         events = [e for e in timeline.events if e.start < span.seconds]
-    texts: dict[tuple[str, float], None] = {}
+    texts: dict[tuple[str | None, str, float], None] = {}
     speed = timeline.speed
     for event in events:
         if event.kind == "say" and event.text.strip():
-            texts[(event.text, paced_speed(speed, event.pace))] = None
+            texts[(event.voice, event.text, paced_speed(speed, event.pace))] = None
         elif event.kind == "breathe":
-            texts[(BREATHE_IN_CUE, speed)] = texts[(BREATHE_OUT_CUE, speed)] = None
+            texts.update(dict.fromkeys((event.voice, cue, speed) for cue in timeline.cues))
     return list(texts)
 
 
@@ -208,64 +162,25 @@ class Previewer:
     recently used is closed)."""
 
     def __init__(self, resources: Resources = Resources(), *, max_open: int = 2):
-        self.resources, self.max_open = resources, max(1, max_open)
-        self._voices: OrderedDict[tuple, _Voice] = OrderedDict()
+        self.resources = resources
+        self._narrators = Narrators(resources, max_open)     # preview_voices.py
         self._lock = threading.Lock()
         self._beds: OrderedDict[tuple, Bed] = OrderedDict()
         self._seekers: weakref.WeakKeyDictionary[Any, BedSeeker] = weakref.WeakKeyDictionary()   # per open bed
         self._chimes: OrderedDict[tuple, ChimeSet] = OrderedDict()
-        self._closed = False
-
-    # -- narrators -------------------------------------------------------------------------
-
-    def _voice(self, routine: Routine, settings: Settings) -> _Voice:
-        """The open narrator for the session's engine, voice and pronunciations (made if need be)."""
-        key = (settings.engine, settings.voice, tuple(sorted(routine.meta.pronounce.items())))
-        evicted: list[_Voice] = []
-        with self._lock:
-            if self._closed:
-                raise VoiceguideError("the previewer is closed")
-            voice = self._voices.get(key)
-            if voice is None:
-                voice = self._open(settings, routine)
-                self._voices[key] = voice
-                while len(self._voices) > self.max_open:
-                    evicted.append(self._voices.popitem(last=False)[1])
-            self._voices.move_to_end(key)
-        for old in evicted:          # once a preview using it is done
-            with old.lock:
-                old.close()
-        return voice
-
-    def _open(self, settings: Settings, routine: Routine) -> _Voice:
-        jobs = min(self.resources.jobs or PREVIEW_JOBS, PREVIEW_JOBS)
-        warnings: list[str] = []
-        narrator = Narrator(engine=settings.engine, voice=settings.voice, cache=self.resources.store,
-                            pronounce=routine.meta.pronounce, jobs=jobs, on_warning=warnings.append,
-                            memory_limit=MEMORY_LIMIT)
-        return _Voice(narrator, _pace(narrator), warnings=warnings)
-
-    def _locked(self, routine: Routine, settings: Settings) -> _Voice:
-        """The session's voice with its lock held (retried if it was closed meanwhile)."""
-        while True:
-            voice = self._voice(routine, settings)
-            voice.lock.acquire()
-            if not voice.closed:
-                return voice
-            voice.lock.release()
 
     def warm(self, routine: Routine, settings: Settings) -> threading.Thread:
         """Start the session's speech worker in the background (the process starts, loads the
         voice and, the first time, calibrates its speed: seconds a preview need not wait for).
         Returns the thread; join it to wait. Failures are left for the preview to report."""
-        voice = self._voice(routine, settings)
+        voices = self._narrators.get(routine, settings)
 
         def run() -> None:
-            with voice.lock:
-                if voice.closed:
+            with voices.lock:
+                if voices.closed:
                     return
                 try:    # straight to the engine: nothing is kept in memory or the store
-                    voice.narrator.engine.synthesize(WARM_TEXT, settings.voice, settings.speed)
+                    voices.session.narrator.engine.synthesize(WARM_TEXT, settings.voice, settings.speed)
                 except Exception:   # noqa: BLE001 - the preview reports what is wrong
                     pass
 
@@ -297,11 +212,12 @@ class Previewer:
                 seeker = self._seekers[mix.bed] = BedSeeker(mix.bed, mix.sample_rate)
         return seeker.at(frame)
 
-    def _parts(self, voice: _Voice, timer: _Timer, speed: float) -> MixParts:
+    def _parts(self, voices: Voices, speed: float) -> MixParts:
         """The render's parts, with the bed and chimes kept between previews (a bed's level is
         measured when it opens; a file bed is decoded) and unspoken sentences silent."""
         def bed(options: MixOptions) -> Bed:
-            key = (options.ambient, _changed(options.ambient), options.sample_rate, options.channels, options.seed)
+            key = (options.ambient, _changed(options.ambient), options.sample_rate, options.channels, options.seed,
+                   options.ambient_changes)
             return self._cached(self._beds, key, lambda: open_bed(options))
 
         def chimes(options: MixOptions) -> ChimeSet:
@@ -310,6 +226,7 @@ class Previewer:
 
         def clip(key: str, speech: SpeechSource, options: MixOptions) -> np.ndarray:
             text, pace = from_speech_key(key)
+            timer = Timer(voices.speaker(speech_voice(key)))     # a {voice NAME} section's: its own
             if timer.known(text, paced_speed(speed, pace)):
                 return prepare_speech(key, speech, options)
             # Outside the span and never spoken: silent for as long as it is planned.
@@ -322,69 +239,69 @@ class Previewer:
     def preview(self, routine: Routine, settings: Settings, span: Span) -> Preview:
         """The span of the session as the render will sound there. Raises VoiceguideError for
         a span the plan does not have, and what planning and narration raise."""
+        check_beat(routine, settings)
         ambient, chime = inputs.ambient(routine, settings), inputs.chime(routine, settings)
-        voice = self._locked(routine, settings)
+        voices = self._narrators.locked(routine, settings)
         try:
-            timeline, synthesized = self._narrate(voice, routine, settings, span)
-            narrator, speed = voice.narrator, timeline.speed
+            timeline, synthesized = self._narrate(voices, routine, settings, span)
+            speed = timeline.speed
 
-            def speech(key: str) -> tuple[np.ndarray, int]:
+            def speech(key: str) -> tuple[np.ndarray, int]:     # as Prepared.mix speaks it
                 text, pace = from_speech_key(key)
-                spoken = narrator.speech(text, paced_speed(speed, pace))
+                spoken = voices.speaker(speech_voice(key)).narrator.speech(text, paced_speed(speed, pace))
                 return spoken.samples, spoken.sample_rate
 
             options = MixOptions(
                 sample_rate=settings.sample_rate, channels=1 if settings.mono else 2,
                 ambient=ambient, ambient_volume=settings.ambient_volume, chime=chime, sleep=settings.sleep,
                 start_bell=settings.bells, end_bell=settings.bells,
-                clip_store=str(self.resources.store) if self.resources.store is not None else None)
-            mix = Mix(timeline, speech, options, self._parts(voice, _Timer(voice), speed))
+                clip_store=str(self.resources.store) if self.resources.store is not None else None,
+                **sound_options(settings))  # type: ignore[arg-type]
+            mix = Mix(timeline, speech, options, self._parts(voices, speed))
             start, end = _bounds(timeline, mix, span)
             first = seconds_to_frame(start, mix.sample_rate)
             block = mix.render(first, seconds_to_frame(end, mix.sample_rate) - first, bed=self._bed_at(mix, first))
-            warnings = tuple(voice.warnings) + tuple(mix.warnings)
-            voice.warnings.clear()
+            warnings = tuple(voices.warnings) + tuple(mix.warnings)
+            voices.warnings.clear()
         finally:
-            voice.lock.release()
+            voices.lock.release()
         block *= np.float32(db_to_gain(estimate_gain(mix, settings.loudness)))
         samples = np.clip(_faded(block, round(EDGE_FADE * mix.sample_rate)), -1.0, 1.0)
         return Preview(samples, mix.sample_rate, first / mix.sample_rate, len(samples) / mix.sample_rate,
                        synthesized, warnings)
 
-    def _narrate(self, voice: _Voice, routine: Routine, settings: Settings, span: Span) -> tuple[Timeline, int]:
-        """Plan as `voiceguide plan` does, speak the span's sentences that are not known yet, and
-        plan again with them measured; for "first", until the measured plan brings no new
-        sentence into the span. Returns the plan and how many sentences were spoken."""
-        timer, narrator = _Timer(voice), voice.narrator
-        timeline = plan_session(routine, settings, timer=timer)
-        synthesized = 0
+    def _narrate(self, voices: Voices, routine: Routine, settings: Settings, span: Span) -> tuple[Timeline, int]:
+        """Plan as `voiceguide plan` does, speak the span's sentences that are not known yet (each
+        in its section's voice), and plan again with them measured; for "first", until the
+        measured plan brings no new sentence into the span. Returns the plan and how many
+        sentences were spoken."""
+        voices.open_sections(routine)             # an unknown {voice NAME}: at its heading's line
+        timer, timers = voices.timers()
+        timeline = plan_session(routine, settings, timer=timer, voices=timers)
+        before = voices.synthesized
         for _ in range(REPLANS):
-            new = [pair for pair in _span_texts(timeline, span) if not timer.known(*pair)]
+            new = [(voice, text, at) for voice, text, at in _span_texts(timeline, span)
+                   if (text, at) not in voices.speaker(voice).measured]
             if not new:
                 break
-            before = narrator.stats.synthesized
-            for at in dict.fromkeys(speed for _, speed in new):     # a {pace} speaks at its own speed
-                texts = [text for text, speed in new if speed == at]
+            for voice, at in dict.fromkeys((voice, at) for voice, _, at in new):   # per voice and speed
+                speaker = voices.speaker(voice)
+                texts = [text for v, text, speed in new if (v, speed) == (voice, at)]
                 try:
-                    spoken = narrator.prepare(texts, at)
+                    spoken = speaker.narrator.prepare(texts, at)
                 except SynthesisError as exc:
                     raise _at_its_line(exc, routine, timeline) from None
                 for text, speech in zip(texts, spoken):
-                    voice.measured[(text, at)] = speech.duration
-            synthesized += narrator.stats.synthesized - before
-            timeline = plan_session(routine, settings, timer=timer)
-        return timeline, synthesized
+                    speaker.measured[(text, at)] = speech.duration
+            timeline = plan_session(routine, settings, timer=timer, voices=timers)
+        return timeline, voices.synthesized - before
 
     def close(self) -> None:
         """Stop every speech worker now (a preview still running fails)."""
         with self._lock:
-            self._closed = True
-            voices = list(self._voices.values())
-            self._voices.clear()
             self._beds.clear()
             self._chimes.clear()
-        for voice in voices:
-            voice.close()
+        self._narrators.close()
 
     def __enter__(self) -> "Previewer":
         return self

@@ -10,6 +10,8 @@
     status.py      the one-line status
     cues.py        the soft sounds that answer each key
     tape.py        the ambient bed, running on under the moving program
+    sectionbeds.py a section's own bed ({ambient rain}) at the program position, crossfaded
+    now.py         where the listener is: the status line's Now, the hold + and - act on
     session.py     routine + options -> a playing session (the `play` command's library half)
 
 See docs/play.md.

@@ -17,6 +17,8 @@ How each control works, in terms of the program (the `Mix`, a pure function of t
   owed extra first, then the hold itself, by a crossfaded jump to its end). Either changes
   the output by exactly 15 s, or by all that is left of the hold when that is less.
 * a [wait] holds the program, the bed playing on, until space or `n` (waits.py).
+* sections with beds of their own (`{ambient rain}`): the bed crossfades to the bed of the
+  program position, wherever a jump lands (sectionbeds.py).
 * pause fades out, then holds the cursor where the pause was pressed and outputs silence;
   resume fades back in from there. Volume steps glide over 50 ms. Quit fades to silence.
 * Every control starts a cue (cues.py) over the output, which pause, volume and quit fades
@@ -39,9 +41,12 @@ from ..sound.blocks import db_to_gain
 from ..sound.envelopes import seconds_to_frame
 from ..sound.mix import Mix
 from ..timeline import Event
+from .beattone import beat_tone
 from .commands import Command
 from .cues import Cues
+from .now import current_hold, describe
 from .output import glide_level, mix_cues, soft_ceiling
+from .sectionbeds import SectionBeds
 from .state import Cursor, Now, State
 from .tape import BedTape
 from .waits import Waits
@@ -94,7 +99,9 @@ class Controller:
         if self.start is None:
             self.start = self.first_words()
         start = Cursor(max(0, min(self.start, m.frames)))
-        self.state = State(cursor=start, fade_step=1.0 / (START_FADE * self.rate))
+        self.beds = SectionBeds.of(m.options)        # None: one bed, no section changes it
+        self.state = State(cursor=start, fade_step=1.0 / (START_FADE * self.rate),
+                           beds=self.beds.at(start.position) if self.beds is not None else ())
 
     def _previous_of_step(self, i: int) -> int | None:
         """The event before `i` that belongs to the same step of the script (the sentences of
@@ -119,26 +126,30 @@ class Controller:
         """Index of the event that contains `frame` (the last one at or after the end)."""
         return max(0, min(bisect.bisect_right(self.starts, frame) - 1, len(self.events) - 1))
 
-    def _cut_point(self, hold: int, frames: int) -> int:
+    def cut_point(self, hold: int, frames: int) -> int:
+        """Where a hold changed by `frames` ends (a cut, less than 0: that much earlier)."""
         return self.ends[hold] + min(frames, 0)
 
-    def _advance(self, cursor: Cursor, n: int, follow: bool = True) -> tuple[Cursor, np.ndarray, np.ndarray]:
-        """Play up to `n` frames from `cursor`: (cursor after them, voice, bed gain). Stops
-        early at the program's end, and (when `follow`) where a hold is cut, so the caller
-        can crossfade that jump; owed extra bed is played in line."""
-        voice = np.zeros(n, np.float32)
+    def _advance(self, cursor: Cursor, n: int, follow: bool = True) -> tuple[Cursor, np.ndarray, np.ndarray, np.ndarray]:
+        """Play up to `n` frames from `cursor`: (cursor after them, voice, bed gain, beat
+        track (beattone.py)). Stops early at the program's end, and (when `follow`) where a
+        hold is cut, so the caller can crossfade that jump; owed extra bed is played in line."""
+        voice = np.zeros((n, self.channels), np.float32)
         gain = np.zeros(n, np.float32)
+        beat = np.zeros((n, 2))
         done = 0
         m = self.mix
         while done < n:
             if cursor.extra > 0:                             # a longer hold: bed only
                 k = min(n - done, cursor.extra)
                 gain[done:done + k] = cursor.extra_gain
+                beat[done:done + k] = self._beat(cursor.position, 1)
                 cursor = replace(cursor, extra=cursor.extra - k)
                 done += k
                 continue
             if cursor.waiting:                               # held in a [wait]: bed only
                 gain[done:] = cursor.extra_gain
+                beat[done:] = self._beat(cursor.position, 1)
                 done = n
                 break
             p = cursor.position
@@ -150,13 +161,13 @@ class Controller:
                 stop = at
             if follow:
                 for hold, frames in cursor.changes:
-                    at = self._cut_point(hold, frames)
+                    at = self.cut_point(hold, frames)
                     if at == p and frames > 0:               # the hold's end: owe the bed
                         g = float(m.bed_gain_curve(p, 1)[0])
                         cursor = replace(cursor.with_change(hold, 0), extra=frames, extra_gain=g)
                         break
                     if at == p:                              # a cut starts here
-                        return cursor, voice[:done], gain[:done]
+                        return cursor, voice[:done], gain[:done], beat[:done]
                     if p < at < stop:
                         stop = at
                 if cursor.extra > 0:
@@ -166,15 +177,19 @@ class Controller:
             k = min(n - done, stop - p)
             voice[done:done + k] = m.voice(p, k)
             gain[done:done + k] = m.bed_gain_curve(p, k)
+            beat[done:done + k] = self._beat(p, k)
             cursor = replace(cursor, position=p + k)
             done += k
-        return cursor, voice[:done], gain[:done]
+        return cursor, voice[:done], gain[:done], beat[:done]
+
+    def _beat(self, position: int, frames: int) -> np.ndarray | float:
+        return self.mix.beats.track(position, frames) if self.mix.beats is not None else 0.0
 
     def _at_cut(self, cursor: Cursor) -> int | None:
         """The hold whose cut starts at the cursor, if any."""
         if cursor.extra:
             return None
-        return next((h for h, f in cursor.changes if f < 0 and self._cut_point(h, f) == cursor.position), None)
+        return next((h for h, f in cursor.changes if f < 0 and self.cut_point(h, f) == cursor.position), None)
 
     # -- rendering ----------------------------------------------------------------------
 
@@ -201,21 +216,24 @@ class Controller:
             n = min(n, max(1, math.ceil(abs(target - s.fade) / s.fade_step)))
         if s.fading is not None:
             n = min(n, s.fading_left)
+        if self.beds is not None and (left := self.beds.frames_to_change(s.cursor)) is not None:
+            n = min(n, left)                                 # one section bed to follow
         cursor, fading, fading_left, fade = s.cursor, s.fading, s.fading_left, s.fade
-        mode, resume = s.mode, s.resume
+        mode, resume, beat_phase, beds, bed_frames = s.mode, s.resume, s.beat_phase, s.beds, s.bed_frames
         out[:n] = 0.0
         if mode != "end" and (fade > 0 or target > 0):      # the program sounds
-            cursor, voice, gain = self._advance(s.cursor, n)
+            cursor, voice, gain, beat = self._advance(s.cursor, n)
             ran_out = len(voice) < n and self._at_cut(cursor) is None
             n = len(voice)
             if fading is not None and n:
-                fading, old_voice, old_gain = self._advance(fading, n, follow=False)
+                fading, old_voice, old_gain, old_beat = self._advance(fading, n, follow=False)
                 a = np.minimum((np.arange(1, n + 1) + self.xfade - fading_left) / self.xfade, 1.0)
-                a = a.astype(np.float32)
                 k = len(old_voice)
-                voice *= a
+                beat[:k] = beat[:k] * a[:k, None] + old_beat * (1 - a[:k, None])   # glides across
+                a = a.astype(np.float32)
+                voice *= a[:, None]
                 gain *= a
-                voice[:k] += old_voice * (1 - a[:k])
+                voice[:k] += old_voice * (1 - a[:k, None])
                 gain[:k] += old_gain * (1 - a[:k])
                 fading_left -= n
                 if fading_left <= 0:
@@ -223,8 +241,16 @@ class Controller:
             if n:
                 steps = np.arange(1, n + 1, dtype=np.float64) * s.fade_step
                 ramp = np.minimum(fade + steps, target) if target > fade else np.maximum(fade - steps, target)
-                program = self.tape.read(s.out, n) * gain[:, None]
-                program += voice[:, None]
+                if self.beds is None:
+                    program = self.tape.read(bed_frames, n)
+                else:
+                    program, beds = self.beds.read(self.tape, bed_frames, n, s.cursor.position, beds)
+                bed_frames += n
+                if self.mix.beats is not None:               # under the voice, with the bed
+                    tone, beat_phase = beat_tone(self.mix.beats, beat, s.out, beat_phase)
+                    program += tone
+                program *= gain[:, None]
+                program += voice
                 program *= ramp.astype(np.float32)[:, None]
                 out[:n] = program
                 fade = float(ramp[-1])
@@ -242,7 +268,8 @@ class Controller:
         if mode == "quit" and fade == 0.0:
             fading, fading_left = None, 0
         self.state = replace(s, out=s.out + n, cursor=cursor, fading=fading, fading_left=fading_left,
-                             fade=fade, mode=mode, resume=resume, level=level, cues=cues)
+                             fade=fade, mode=mode, resume=resume, level=level, cues=cues, beat_phase=beat_phase,
+                             beds=beds, bed_frames=bed_frames)
         return n
 
     def _cue_frames_left(self, s: State) -> int:
@@ -334,25 +361,9 @@ class Controller:
         self._jump(self.starts[i] - self.lead)
         return Command.REPEAT.value
 
-    def current_hold(self, cursor: Cursor) -> int | None:
-        """The hold + and - act on: the one playing (or owed extra at its end), else the one
-        the words now being spoken lead into."""
-        p = cursor.position
-        if cursor.extra > 0:
-            return next((h for h in self.holds if self.ends[h] == p), None)
-        j = self.event_at(p)
-        while j < len(self.events):
-            e = self.events[j]
-            if e.kind == "hold":
-                return j
-            if not (e.kind == "say" or (e.kind == "pause" and e.step is None)):
-                return None
-            j += 1
-        return None
-
     def _hold(self, direction: int) -> str | None:
         cursor = self.state.playing
-        hold = self.current_hold(cursor)
+        hold = current_hold(self, cursor)
         if hold is None:
             return None
         step = int(HOLD_STEP * self.rate)
@@ -366,11 +377,11 @@ class Controller:
             self._move(cursor.with_change(hold, frames + step), crossfade=False)
             return name
         start = max(cursor.position, self.starts[hold])
-        left = self._cut_point(hold, frames) - start + max(frames, 0)   # of the hold, still to come
+        left = self.cut_point(hold, frames) - start + max(frames, 0)   # of the hold, still to come
         if left <= 0:
             return None
         frames -= min(step, left)
-        if frames < 0 and self._cut_point(hold, frames) <= cursor.position:
+        if frames < 0 and self.cut_point(hold, frames) <= cursor.position:
             # all that is left goes: the hold ends now
             self._move(replace(cursor.with_change(hold, 0), position=self.ends[hold]))
         else:
@@ -380,20 +391,4 @@ class Controller:
     # -- what is playing ----------------------------------------------------------------
 
     def describe(self, state: State | None = None) -> Now:
-        s = state or self.state
-        cursor = s.playing
-        p = cursor.position
-        i = self.event_at(p)
-        owed = cursor.extra + sum(f for h, f in cursor.changes if self._cut_point(h, f) >= p)
-        left = max(0, self.mix.frames - p + owed) / self.rate
-        kind = self.events[i].kind
-        if kind == "pause" and self.events[i].step is None:
-            kind = "say"                     # a natural gap between sentences: still the words
-        if cursor.extra > 0:
-            i, kind = next((h for h in self.holds if self.ends[h] == p), i), "hold"
-        event_left = max(0, self.ends[i] - p) + cursor.extra
-        if i in self.holds:
-            event_left = max(0, self._cut_point(i, cursor.change(i)) - p) + max(cursor.change(i), 0) + cursor.extra
-        step = bisect.bisect_right(self.step_frames, p + self.lead)
-        return Now(self.mix.timeline.sections[self.events[i].section].title, max(1, step),
-                   len(self.step_frames), kind, event_left / self.rate, left, s.mode, s.volume_db)
+        return describe(self, state or self.state)

@@ -39,6 +39,9 @@ class State:
     volume_db: float = 0.0
     level: float = 1.0                    # the volume's linear gain now (glides to volume_db)
     cues: tuple[tuple[str, int], ...] = ()   # (cue name, output frame it starts at)
+    beat_phase: float = 0.0               # the beat tone's phase in cycles, mod 2 (beattone.py)
+    beds: tuple[float, ...] = ()          # each section bed's presence now, 0..1 (sectionbeds.py)
+    bed_frames: int = 0                   # bed played so far: the tape's index (still while paused)
 
     @property
     def finished(self) -> bool:

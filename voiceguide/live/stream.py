@@ -7,7 +7,7 @@ another program), but would make every key take a second to be heard. So a key d
 queue behind the look-ahead: the producer takes the buffered audio back to a block boundary
 just ahead of what the device has already taken (`margin`), puts the controller back in the
 state it had there (states are immutable and kept per block, and the bed is a tape indexed by
-output frame, so re-rendering gives the same samples), applies the key, and renders on. A
+a frame count in the state, so re-rendering gives the same samples), applies the key, and renders on. A
 key is heard about `margin` plus the device's own buffer after it is pressed.
 """
 from __future__ import annotations
