@@ -137,13 +137,13 @@ def test_fire_is_sparse_crackles_over_a_low_rumble(minute, feats):
 
 def test_fire_is_quiet_between_crackles():
     """Between crackles only the rumble sounds: every band from 4 kHz up is typically (its
-    median 10 ms) 60 dB under the bed. The rumble is made at a lower rate and drawn up, and
-    this is where the images of that would show (at 5.5 kHz had it been made at 5.5 kHz)."""
+    median 10 ms) 70 dB under the bed. The rumble is made at a quarter of the rate and drawn
+    up, and this is where images of that would show (at 11 kHz, 68 dB under, uncancelled)."""
     sr = 44100
     x = read_all(nature.Fire(sr, 1, 3), sr * 30)[:, 0].astype(np.float64)
     bed = 10 * np.log10(np.mean(x ** 2))
     for lo, hi in ((4000, 8000), (8000, 16000), (16000, 20000)):
-        assert np.median(levels_db(band(x, lo, hi, sr), sr // 100)) < bed - 60, (lo, hi)
+        assert np.median(levels_db(band(x, lo, hi, sr), sr // 100)) < bed - 70, (lo, hi)
 
 
 def test_wind_gusts_reach_the_right_channel_later():
@@ -284,11 +284,10 @@ def waveform_repetition(x: np.ndarray, min_lag: float = 0.02, overlap: float = 6
     return float(ac[k]), k / SR
 
 
-@pytest.mark.parametrize("name", NATURE)
-def test_the_waveform_never_comes_back(name):
-    """Rain's bright noise is read from a table at random places: no stretch of it, nor of
-    any bed, comes back at any lag over four minutes."""
-    x = read_all(beds.bed(name, SR, 1, 2), SR * 240)[:, 0].astype(np.float64)
+def test_the_rain_noise_never_comes_back():
+    """Rain's bright noise is read from a ten-second table at random places: over four
+    minutes no stretch of it comes back at any lag (fresh noise scores about 0.01 here)."""
+    x = read_all(beds.bed("rain", SR, 1, 2), SR * 240)[:, 0].astype(np.float64)
     peak, lag = waveform_repetition(x)
     assert abs(peak) < 0.03, (peak, lag)
 
@@ -315,7 +314,7 @@ def test_table_noise_joins_keep_the_level_and_do_not_click():
     smooth = (np.arange(frames // 2 + 1) < frames // 20).astype(float)       # below a tenth of the rate
     table = naturekit.circular_noise(np.random.default_rng(0), frames, 2, smooth, 0.2, chunk + fade)
     assert table.shape == (frames + chunk + fade, 2) and np.array_equal(table[frames:], table[:chunk + fade])
-    assert np.std(table[:frames], axis=0) == pytest.approx([0.2, 0.2], rel=1e-4)
+    assert np.std(table[:frames], axis=0) == pytest.approx([0.2, 0.2], rel=1e-3)
     assert abs(np.corrcoef(table[:frames].T)[0, 1]) < 0.05                    # a noise per channel
     noise = naturekit.TableNoise(table, frames, np.random.default_rng(1), fade)
     ones = np.ones((chunk, 2), np.float32)
@@ -326,5 +325,5 @@ def test_table_noise_joins_keep_the_level_and_do_not_click():
     joins = steps[chunk - 1::chunk]
     inside = np.delete(steps, np.arange(chunk - 1, len(steps), chunk), axis=0)
     assert joins.max() < np.percentile(inside, 99.99)                        # no jump where they meet
-    cut = np.abs(table[5000] - table[20000])                                 # (a bare cut would jump)
-    assert np.median(np.abs(table[5000:5400] - table[20000:20400])) > 4 * np.median(inside)
+    cuts = np.abs(table[5000:5400] - table[20000:20400])                     # (a bare cut would jump)
+    assert np.median(cuts) > 4 * np.median(inside)

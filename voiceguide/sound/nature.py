@@ -237,9 +237,12 @@ class Fire(ChunkedSource):
         super().__init__(sample_rate, channels)
         sr = sample_rate
         # The rumble has nothing above ~300 Hz, so it is made at about 10 kHz (a `step`th of
-        # the rate: a quarter at 44.1 kHz) and drawn up linearly, a quarter of the filtering;
-        # that leaves a faint image near 11 kHz, 68 dB under the rumble (and masked by it).
+        # the rate: a quarter at 44.1 kHz), a quarter of the filtering, and drawn up linearly.
+        # That leaves faint images at multiples of the low rate; adding the rumble to itself
+        # half a step later cancels the odd ones (11 kHz at 44.1 kHz), the rest are above it.
         self._step = pow2(sr / 10000.0, lo=1, hi=32)
+        self._half = self._step // 2
+        self._echo = np.zeros((self._half, channels), np.float32)    # the last half step drawn up
         low_sr = sr / self._step
         p = math.exp(-2 * math.pi * 20.0 / low_sr)
         leaky = np.array([[1.0 - p, 0.0, 0.0, 1.0, -p, 0.0]])
@@ -247,6 +250,7 @@ class Fire(ChunkedSource):
                             signal.butter(2, 260.0, "lowpass", fs=low_sr, output="sos")])
         h = signal.sosfilt(rumble, np.r_[1.0, np.zeros(int(low_sr))])
         rumble[0, :3] /= math.sqrt(float(np.sum(h * h)) / 12.0)          # unit variance from the noise
+        rumble[0, :3] *= 0.5 if self._half else 1.0                        # (added to itself below)
         self._grid = pow2(sr * 0.0058, lo=16, hi=1024)
         self._pop = int(0.004 * sr)
         self._spread = int(0.03 * sr)
@@ -295,6 +299,12 @@ class Fire(ChunkedSource):
         x -= np.float32(0.5)
         low, self._zi = signal.sosfilt(self._c.rumble, x, axis=0, zi=self._zi)
         low *= env
-        out = ramp_between(self._prev, low, self._c.up)
+        drawn = ramp_between(self._prev, low, self._c.up)
         self._prev = low[-1]
+        out, h = drawn, self._half
+        if h:                                                # plus itself half a step later
+            out = np.empty_like(drawn)
+            np.add(drawn[h:], drawn[:-h], out=out[h:])
+            np.add(drawn[:h], self._echo, out=out[:h])
+            self._echo = drawn[-h:].copy()
         return held(self._crackles(out), 4.5, 5.2)

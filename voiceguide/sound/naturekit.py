@@ -204,10 +204,9 @@ class Events:
         if not len(starts):
             return out
         g = gains.astype(np.float32)
-        if sounds.ndim == 2:
-            scaled = sounds[:, :, None] * g[:, None, :]                       # (n, L, ch)
-        else:
-            scaled = sounds.transpose(0, 2, 1) * g[:, None, :]
+        scaled = np.empty((len(starts), length, g.shape[1]), np.float32)      # (n, L, ch)
+        for c in range(g.shape[1]):        # a channel at a time: broadcasting over 2 is slow
+            np.multiply(sounds if sounds.ndim == 2 else sounds[:, c], g[:, c:c + 1], out=scaled[:, :, c])
         for i, at in enumerate(starts.tolist()):
             inside = min(length, max(0, frames - at))
             out[at:at + inside] += scaled[i, :inside]
