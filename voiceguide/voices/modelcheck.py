@@ -15,9 +15,10 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from ..errors import VoiceguideError
+from .protowire import fields, varint
 
 CONFIG_LIMIT = 16 << 20          # bytes: piper configs are a few to a few hundred KB
 QUALITY_RATES = {"x_low": 16000, "low": 16000, "medium": 22050, "high": 22050}
@@ -130,45 +131,7 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())[:200]
 
 
-# -- the model: a strict walk over the protobuf wire format ---------------------------------
-
-def _varint(data: memoryview, pos: int) -> tuple[int, int]:
-    shift = value = 0
-    while True:
-        if pos >= len(data) or shift > 63:
-            raise ValueError("a number runs past the end")
-        byte = data[pos]
-        pos += 1
-        value |= (byte & 0x7F) << shift
-        if byte < 0x80:
-            return value, pos
-        shift += 7
-
-
-def _fields(data: memoryview) -> Iterator[tuple[int, int, Any]]:
-    """(field number, wire type, value) of each field; raises ValueError if a field runs past
-    the end of `data` (a truncated file) or has a wire type protobuf does not have."""
-    pos = 0
-    while pos < len(data):
-        key, pos = _varint(data, pos)
-        number, wire = key >> 3, key & 7
-        if wire == 0:
-            value, pos = _varint(data, pos)
-        elif wire == 2:
-            size, pos = _varint(data, pos)
-            if pos + size > len(data):
-                raise ValueError(f"field {number} needs {size} bytes, {len(data) - pos} are left")
-            value, pos = data[pos:pos + size], pos + size
-        elif wire in (1, 5):
-            value, pos = None, pos + (8 if wire == 1 else 4)
-            if pos > len(data):
-                raise ValueError("a fixed-size field runs past the end")
-        else:
-            raise ValueError(f"wire type {wire} is not protobuf")
-        if number == 0:
-            raise ValueError("field number 0 is not protobuf")
-        yield number, wire, value
-
+# -- the model: a strict walk over the protobuf wire format (protowire.py) ------------------
 
 def _text(value: Any) -> str:
     return bytes(value).decode("utf-8", "replace")
@@ -188,30 +151,30 @@ def read_model(model: Path) -> ModelFacts:
         raise VoiceRefused(f"{model}: cannot be read ({exc.strerror or exc})") from None
     try:
         graph = None
-        for number, wire, value in _fields(data):
+        for number, wire, _s, _e, value in fields(data):
             if number == 7 and wire == 2:
                 graph = value
         if graph is None:
             raise ValueError("it has no graph")
         inputs, shapes, table = [], {}, None
-        for number, wire, value in _fields(graph):
+        for number, wire, _s, _e, value in fields(graph):
             if number == 11 and wire == 2:                      # GraphProto.input: ValueInfoProto
-                inputs += [_text(v) for n, w, v in _fields(value) if n == 1 and w == 2]
+                inputs += [_text(v) for n, w, _s, _e, v in fields(value) if n == 1 and w == 2]
             elif number == 5 and wire == 2:                     # GraphProto.initializer: TensorProto
                 dims, name = [], ""
-                for n, w, v in _fields(value):
+                for n, w, _s, _e, v in fields(value):
                     if n == 1 and w == 0:
                         dims.append(v)
                     elif n == 1 and w == 2:                     # packed dims
                         pos = 0
                         while pos < len(v):
-                            dim, pos = _varint(v, pos)
+                            dim, pos = varint(v, pos)
                             dims.append(dim)
                     elif n == 8 and w == 2:
                         name = _text(v)
                 shapes[name] = dims
             elif number == 1 and wire == 2 and table is None:   # GraphProto.node: the Gather on "input"
-                node = [(n, _text(v)) for n, w, v in _fields(value) if n in (1, 4) and w == 2]
+                node = [(n, _text(v)) for n, w, _s, _e, v in fields(value) if n in (1, 4) and w == 2]
                 op = next((t for n, t in node if n == 4), "")
                 ins = [t for n, t in node if n == 1]
                 if op == "Gather" and len(ins) == 2 and ins[1] == "input":

@@ -17,9 +17,11 @@ the same noise on every platform. The rewrite edits the protobuf wire format dir
 """
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
+
+from .protowire import encode_varint, fields
 
 BANK = "voiceguide_noise_{}"
 FRAMES_PER_ID = 8       # generous guess of output frames per phoneme id at length scale 1 (joe: ~3)
@@ -28,50 +30,10 @@ MIN_BANK = 1 << 13
 GROWTHS = 4             # a bank too small fails the run; it is retried at 4x, up to this many times
 
 
-# -- protobuf wire format, just enough for ModelProto -> GraphProto -> NodeProto -----------
-
-def _varint(data: bytes | memoryview, pos: int) -> tuple[int, int]:
-    shift = value = 0
-    while True:
-        byte = data[pos]
-        pos += 1
-        value |= (byte & 0x7F) << shift
-        if byte < 0x80:
-            return value, pos
-        shift += 7
-
-
-def _encode_varint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, value = value & 0x7F, value >> 7
-        out.append(byte | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
-
-
-def _fields(data: memoryview) -> Iterator[tuple[int, int, int, int, Any]]:
-    """(field number, wire type, start, end, value) of each field; value is the payload
-    (memoryview) of a length-delimited field, else the integer."""
-    pos = 0
-    while pos < len(data):
-        start = pos
-        key, pos = _varint(data, pos)
-        number, wire = key >> 3, key & 7
-        if wire == 0:
-            value, pos = _varint(data, pos)
-        elif wire == 2:
-            size, pos = _varint(data, pos)
-            value, pos = data[pos:pos + size], pos + size
-        elif wire in (1, 5):
-            value, pos = None, pos + (8 if wire == 1 else 4)
-        else:
-            raise ValueError(f"unsupported protobuf wire type {wire}")
-        yield number, wire, start, pos, value
-
+# -- the noise nodes, patched in ModelProto -> GraphProto -> NodeProto (protowire.py) -------
 
 def _message(number: int, payload: bytes) -> bytes:
-    return _encode_varint(number << 3 | 2) + _encode_varint(len(payload)) + payload
+    return encode_varint(number << 3 | 2) + encode_varint(len(payload)) + payload
 
 
 def _node(op: str, inputs: list[str], outputs: list[str], name: str) -> bytes:
@@ -81,7 +43,7 @@ def _node(op: str, inputs: list[str], outputs: list[str], name: str) -> bytes:
 
 def _float_vector_input(name: str) -> bytes:
     dim = _message(1, _message(2, (name + "_size").encode()))           # Dimension.dim_param
-    tensor = _encode_varint(1 << 3) + _encode_varint(1) + _message(2, dim)   # elem_type FLOAT, shape
+    tensor = encode_varint(1 << 3) + encode_varint(1) + _message(2, dim)   # elem_type FLOAT, shape
     return _message(11, _message(1, name.encode()) + _message(2, _message(1, tensor)))
 
 
@@ -89,7 +51,7 @@ def _random_normal_like(node: memoryview) -> tuple[str, str] | None:
     """(input, output) of a RandomNormalLike with the default mean and scale giving float32,
     else None."""
     op, domain, inputs, outputs, attributes = "", "", [], [], []
-    for number, _wire, _s, _e, value in _fields(node):
+    for number, _wire, _s, _e, value in fields(node):
         if number == 4:
             op = bytes(value).decode()
         elif number == 7:
@@ -99,7 +61,7 @@ def _random_normal_like(node: memoryview) -> tuple[str, str] | None:
         elif number == 2:
             outputs.append(bytes(value).decode())
         elif number == 5:
-            attribute = {n: v for n, _w, _s2, _e2, v in _fields(value)}
+            attribute = {n: v for n, _w, _s2, _e2, v in fields(value)}
             attributes.append((bytes(attribute.get(1, b"")).decode(), attribute.get(3)))
     if op != "RandomNormalLike" or domain not in ("", "ai.onnx") or len(inputs) != 1 or len(outputs) != 1:
         return None
@@ -113,12 +75,12 @@ def seed_noise(model: bytes) -> tuple[bytes, list[str]]:
     Unchanged fields are copied once, by reference until the final join (models are ~60 MB)."""
     data, banks = memoryview(model), []
     pieces: list[bytes | memoryview] = []
-    for number, wire, start, end, value in _fields(data):
+    for number, wire, start, end, value in fields(data):
         if number != 7 or wire != 2:          # ModelProto.graph
             pieces.append(data[start:end])
             continue
         graph: list[bytes | memoryview] = []
-        for g_number, g_wire, g_start, g_end, g_value in _fields(value):
+        for g_number, g_wire, g_start, g_end, g_value in fields(value):
             found = _random_normal_like(g_value) if g_number == 1 and g_wire == 2 else None
             if found is None:
                 graph.append(value[g_start:g_end])
@@ -132,7 +94,7 @@ def seed_noise(model: bytes) -> tuple[bytes, list[str]]:
                       _node("Slice", [bank, f"{tag}_zero", f"{tag}_size"], [f"{tag}_flat"], f"{tag}/Slice"),
                       _node("Reshape", [f"{tag}_flat", f"{tag}_shape"], [target], f"{tag}/Reshape")]
         graph += [_float_vector_input(bank) for bank in banks]
-        pieces.append(_encode_varint(7 << 3 | 2) + _encode_varint(sum(len(p) for p in graph)))
+        pieces.append(encode_varint(7 << 3 | 2) + encode_varint(sum(len(p) for p in graph)))
         pieces += graph
     return b"".join(pieces), banks
 
