@@ -85,6 +85,7 @@ def decode_stream(path: str | Path, sample_rate: int, channels: int,
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
+            proc.stdout.close()      # abandoned early: not left to the garbage collector's warning
 
 
 def decode(path: str | Path, sample_rate: int, channels: int = 1) -> np.ndarray:

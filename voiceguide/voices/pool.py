@@ -155,10 +155,12 @@ class WorkerProcess:
                 proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 pass
+        self._close_stdin()
 
     def close(self, grace: float = 2.0) -> None:
         proc = self._proc
         if proc is None or proc.poll() is not None:
+            self._close_stdin()
             return
         try:
             proc.stdin.write(b'{"op": "quit"}\n')
@@ -167,6 +169,17 @@ class WorkerProcess:
             proc.wait(timeout=grace)
         except (OSError, subprocess.TimeoutExpired, ValueError):
             self.kill()
+
+    def _close_stdin(self) -> None:
+        """Close our end of the request pipe. The reader threads close stdout and stderr when
+        the worker ends, but nobody else closes stdin: left to the garbage collector, it
+        warns "unclosed file" on the user's terminal (a killed or exited worker)."""
+        stdin = self._proc.stdin if self._proc is not None else None
+        if stdin is not None and not stdin.closed:
+            try:
+                stdin.close()
+            except OSError:      # flushing into a pipe whose reader is gone
+                pass
 
 
 def _kill_all(processes: set[WorkerProcess]) -> None:
