@@ -20,6 +20,16 @@ def quiet_routine(body: str, title: str = "Test") -> str:
     return routine_text(body, f'title = "{title}"\nambient = "none"')
 
 
+@pytest.fixture(scope="session", autouse=True)
+def own_data_folder(tmp_path_factory) -> Iterator[Path]:
+    """voiceguide's data folder (added voices and phrase tables) is the tests' own, empty one:
+    what the developer added never changes a result. Tests that add things set their own."""
+    folder = tmp_path_factory.mktemp("data")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("VOICEGUIDE_DATA_DIR", str(folder))
+        yield folder
+
+
 @pytest.fixture
 def parse():
     def _parse(body: str, front: str = 'title = "Test"'):

@@ -35,6 +35,7 @@ FORBIDDEN = {
     "limits.py": [*FACES, *LIBRARY, *STEPS[1:], "settings", "store"],
     "store.py": [*FACES, *LIBRARY, *STEPS, "settings", "limits"],
     "tempfiles.py": [*FACES, *LIBRARY, *STEPS, "settings", "store"],
+    "datafolder.py": [*FACES, *LIBRARY, *STEPS, "settings", "store", "limits", "tempfiles"],
     "errors.py": [*FACES, *LIBRARY, *STEPS, "settings", "store", "limits", "tempfiles"],
 }
 

@@ -275,6 +275,7 @@ def test_a_german_routine_renders_with_espeaks_german_voice(tmp_path):
     assert "Breathe in." not in vtt and "left" not in vtt
     txt = (tmp_path / "hand.txt").read_text(encoding="utf-8")
     assert "Bevor wir beginnen, ein Wort zur Vorsicht." in txt
+    assert "(2 Atemzüge: Einatmen. 3s, Und ausatmen. 4s)" in txt and "breaths" not in txt   # markers too
     titles = [c.title for c in chapters_from_timeline(result.timeline)]
     assert titles == ["Einleitung", "Hand, linke Seite", "Hand, rechte Seite", "Ruhe"]
 

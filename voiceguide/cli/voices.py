@@ -1,4 +1,5 @@
-"""`voiceguide voices`: list the voices, add a piper voice you bring, remove one you added."""
+"""`voiceguide voices`: list the voices, add a piper voice you bring, remove one you added, and
+list the languages a routine can be written in."""
 from __future__ import annotations
 
 import json
@@ -92,3 +93,31 @@ def voices_remove(name: str) -> None:
 
     gone = remove(name)
     click.echo(f"removed voice '{gone.name}' ({gone.folder})")
+
+
+@voices.command("languages")
+@click.option("--json", "as_json", is_flag=True, help="Print the listing as JSON.")
+@reports_errors
+def voices_languages(as_json: bool) -> None:
+    """List the languages a routine can say in `language = "..."`: the phrase tables voiceguide
+    ships and the ones you added (phrases/TAG.toml in the data folder; docs/voices.md,
+    "Adding a language"). A table you added that cannot be used is listed with why.
+
+    \b
+    Example:
+      voiceguide voices languages
+    """
+    from ..script.phrases import languages, phrase_dir
+
+    listing = languages()
+    if as_json:
+        click.echo(json.dumps(listing, indent=2, ensure_ascii=False))
+        return
+    width = max(len(entry["tag"]) for entry in listing)
+    for entry in listing:
+        where = "shipped" if entry["source"] == "shipped" else f"added: {entry['source']}"
+        if "error" in entry:
+            click.echo(f"{entry['tag']:<{width}}  cannot be used: {entry['error']}")
+        else:
+            click.echo(f"{entry['tag']:<{width}}  {entry['name']} ({where})")
+    click.echo(f"add a language: write its table to {phrase_dir()}/TAG.toml")

@@ -13,6 +13,7 @@ from typing import Iterable, Sequence
 
 from ..script.durations import format_duration
 from ..script.model import Breathe, Hold, Wait
+from ..script.phrases import phrases
 from ..timeline import Timeline
 from .atomic import check_writable, write_text
 
@@ -79,6 +80,7 @@ def txt(timeline: Timeline, markers: bool = True) -> str:
     """The script as heard: a paragraph per line, a blank line between sections, and (with
     `markers`) holds, chimes and breathing in parentheses."""
     lines: list[str] = [timeline.title, ""]
+    words = phrases(timeline.language)     # the markers in the routine's language
     section, paragraph, step = None, [], None
 
     def flush() -> None:
@@ -105,12 +107,12 @@ def txt(timeline: Timeline, markers: bool = True) -> str:
         if not markers:
             continue
         if e.kind in ("hold", "wait"):
-            lines.append(f"({e.kind} {format_duration(e.duration)})")
+            lines.append(f"({words['marker_' + e.kind]} {format_duration(e.duration)})")
         elif e.kind == "chime" and not isinstance(e.step, (Hold, Wait)):
-            lines.append("(chime)")
+            lines.append(f"({words['marker_chime']})")
         elif e.kind == "breathe" and isinstance(e.step, Breathe):
             b = e.step
-            lines.append(f"({b.count} breaths: {timeline.cues[0]} {format_duration(b.inhale)}, "
+            lines.append(f"({words['marker_breaths'].format(n=b.count)}: {timeline.cues[0]} {format_duration(b.inhale)}, "
                          f"{timeline.cues[1]} {format_duration(b.exhale)})")
     flush()
     while lines and lines[-1] == "":

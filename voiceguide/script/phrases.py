@@ -6,13 +6,16 @@ breathing cues (spoken in a `[breathe]`), the lead-in of `[caution]`, the chapte
 text before any heading, and what the narrator needs to say numbers, units and signs
 ("30s" -> "dreißig Sekunden"). The routine's front matter `language = "de"` picks the table.
 
-Adding a language is one more dict with the same keys as English (tests/test_language.py
-checks that every table has them all): see docs/voices.md, "Languages". Plain data and
-numpy-free, so the parser imports it.
+Adding a language is a TOML file with the same keys as English in voiceguide's data folder
+(script/phrasefiles.py), or one more dict here (tests/test_language.py checks that every table
+has them all): see docs/voices.md, "Languages". Plain data and numpy-free, so the parser
+imports it.
 """
 from __future__ import annotations
 
 from typing import Any, Mapping
+
+from .phrasefiles import PhraseFileError, load, phrase_dir, phrase_file  # noqa: F401  (PhraseFileError: for callers)
 
 Phrases = Mapping[str, Any]
 
@@ -24,6 +27,8 @@ PHRASES: dict[str, dict[str, Any]] = {
         "breathe_in": "Breathe in.", "breathe_out": "And out.",
         "caution": "Before we begin, a word of care.",      # [caution] says this, then the caution
         "introduction": "Introduction",                     # the chapter of text before any heading
+        # The .txt transcript's markers: "(hold 30s)", "(wait 5s)", "(chime)", "(3 breaths: ...)"
+        "marker_hold": "hold", "marker_wait": "wait", "marker_chime": "chime", "marker_breaths": "{n} breaths",
         # How the narrator says numbers (English keeps its own hand-written rules in
         # voices/numwords.py and voices/normalize.py: its words never change, nor its cache keys).
         "numbers": "en",                 # num2words' language code
@@ -44,6 +49,7 @@ PHRASES: dict[str, dict[str, Any]] = {
         "breathe_in": "Einatmen.", "breathe_out": "Und ausatmen.",
         "caution": "Bevor wir beginnen, ein Wort zur Vorsicht.",
         "introduction": "Einleitung",
+        "marker_hold": "halten", "marker_wait": "warten", "marker_chime": "Klang", "marker_breaths": "{n} Atemzüge",
         "numbers": "de",
         "decimal": ",", "thousands": ".", "point": "Komma",
         "units": {"h": ("Stunde", "Stunden", "f"), "m": ("Minute", "Minuten", "f"),
@@ -61,6 +67,8 @@ PHRASES: dict[str, dict[str, Any]] = {
         "breathe_in": "Inhala.", "breathe_out": "Y exhala.",
         "caution": "Antes de empezar, una palabra de precaución.",
         "introduction": "Introducción",
+        "marker_hold": "mantener", "marker_wait": "esperar", "marker_chime": "campana",
+        "marker_breaths": "{n} respiraciones",
         "numbers": "es",
         "decimal": ",", "thousands": ".", "point": "coma",
         "units": {"h": ("hora", "horas", "f"), "m": ("minuto", "minutos", "m"),
@@ -77,6 +85,8 @@ PHRASES: dict[str, dict[str, Any]] = {
         "breathe_in": "Inspirez.", "breathe_out": "Et expirez.",
         "caution": "Avant de commencer, un mot de prudence.",
         "introduction": "Introduction",
+        "marker_hold": "tenir", "marker_wait": "attendre", "marker_chime": "carillon",
+        "marker_breaths": "{n} respirations",
         "numbers": "fr",
         "decimal": ",", "thousands": " ", "point": "virgule",
         "units": {"h": ("heure", "heures", "f"), "m": ("minute", "minutes", "f"),
@@ -93,10 +103,17 @@ ENGLISH = PHRASES["en"]
 
 
 def lookup(language: str) -> Phrases | None:
-    """The table for a BCP 47 tag: the tag itself ("pt-br"), else its language ("de-AT" -> "de");
-    None when voiceguide has no phrases for it."""
+    """The table for a BCP 47 tag: the tag itself ("pt-br"), else its language ("de-AT" -> "de"),
+    each first as a file the user added (phrasefiles.py: theirs wins), then as a shipped table.
+    None when there is none; PhraseFileError for an added file that cannot be used."""
     tag = language.strip().replace("_", "-").lower()
-    return PHRASES.get(tag) or PHRASES.get(tag.split("-")[0])
+    for candidate in dict.fromkeys((tag, tag.split("-")[0])):
+        added = phrase_file(candidate)
+        if added is not None:
+            return load(added, ENGLISH)
+        if candidate in PHRASES:
+            return PHRASES[candidate]
+    return None
 
 
 def phrases(language: str) -> Phrases:
@@ -125,5 +142,23 @@ def missing(language: str) -> list[str]:
 def unknown_message(language: str) -> str:
     """Why a routine in `language` cannot be read, and the fix."""
     known = ", ".join(f"{table['name']} ({tag})" for tag, table in PHRASES.items())
+    tag = language.strip().replace("_", "-").lower()
     return (f'language "{language}": voiceguide has no phrases for it yet (it has {known}); '
-            f"a table in voiceguide/script/phrases.py adds one (see docs/voices.md, Languages)")
+            f"write its table to {phrase_dir() / (tag.split('-')[0] + '.toml')} (see docs/voices.md, Languages)")
+
+
+def languages() -> list[dict[str, str]]:
+    """Every language a routine can be written in, for listings: {"tag", "name", "source"}
+    where source is "shipped" or the added file's path, plus "error" for an added file that
+    cannot be used (listed, so its owner sees why). An added file hides a shipped table."""
+    found: dict[str, dict[str, str]] = {tag: {"tag": tag, "name": table["name"], "source": "shipped"}
+                                        for tag, table in PHRASES.items()}
+    folder = phrase_dir()
+    for path in sorted(folder.glob("*.toml")) if folder.is_dir() else ():
+        entry = {"tag": path.stem.lower(), "name": "", "source": str(path)}
+        try:
+            entry["name"] = load(path, ENGLISH)["name"]
+        except PhraseFileError as exc:
+            entry["error"] = str(exc)
+        found[entry["tag"]] = entry
+    return sorted(found.values(), key=lambda e: e["tag"])

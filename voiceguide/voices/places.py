@@ -22,21 +22,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-DATA_ENV = "VOICEGUIDE_DATA_DIR"
+from ..datafolder import data_dir
+
 SHARED_ENV = "VOICEGUIDE_VOICES"
 LOOSE_ENV = "VOICEGUIDE_VOICE_DIR"
 RECORD = "voice.json"          # in an added voice's folder, written last: a folder without it is no voice
 RECORD_LIMIT = 64 << 10        # bytes: a record is a few hundred
-
-
-def data_dir() -> Path:
-    """voiceguide's data folder: $VOICEGUIDE_DATA_DIR, else the user data dir."""
-    override = os.environ.get(DATA_ENV)
-    if override:
-        return Path(override).expanduser().absolute()
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("voiceguide"))
 
 
 def user_voice_dir() -> Path:
