@@ -99,9 +99,11 @@ def voices_remove(name: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the listing as JSON.")
 @reports_errors
 def voices_languages(as_json: bool) -> None:
-    """List the languages a routine can say in `language = "..."`: the phrase tables voiceguide
-    ships and the ones you added (phrases/TAG.toml in the data folder; docs/voices.md,
-    "Adding a language"). A table you added that cannot be used is listed with why.
+    """List the languages a routine can be written in.
+
+    These are the tags `language = "..."` takes: the phrase tables voiceguide ships and the
+    ones you added (phrases/TAG.toml in the data folder; docs/voices.md, "Adding a
+    language"). A table you added that cannot be used is listed with why.
 
     \b
     Example:
