@@ -189,6 +189,27 @@ def test_without_a_title_the_folder_names_the_feed(folder):
     assert parsed.feed.title == "phone" and parsed.feed.link == feeds.DEFAULT_BASE_URL
 
 
+def test_the_channel_language_is_the_one_most_episodes_are_in(folder, tmp_path):
+    feeds.write_feed(folder, base_url=BASE)        # files without language tags: no <language>
+    assert ET.parse(folder / "feed.xml").getroot().find("channel/language") is None
+    assert all(e.language == "" for e in feeds.scan(folder)[0])
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    for i, (name, language) in enumerate((("english.mp3", "en"), ("more-english.ogg", "en"),
+                                          ("deutsch.m4a", "de"))):       # the German one is the newest
+        encode(tone(1.5), mixed / name, sample_rate=SR, channels=1, tags=Tags(title=name, language=language))
+        os.utime(mixed / name, (EPOCH + 3600 * i, EPOCH + 3600 * i))
+    feeds.write_feed(mixed, base_url=BASE)
+    channel = ET.parse(mixed / "feed.xml").getroot().find("channel")
+    assert [e.text for e in channel.iter("language")] == ["en"]           # one, on the channel only
+    assert parse(mixed).feed.language == "en"
+    assert {e.path.name: e.language for e in feeds.scan(mixed)[0]} == \
+        {"english.mp3": "en", "more-english.ogg": "en", "deutsch.m4a": "de"}
+    (mixed / "more-english.ogg").unlink()           # one each: the newest episode's language
+    feeds.write_feed(mixed)
+    assert parse(mixed).feed.language == "de"
+
+
 def test_two_files_with_one_title_are_told_apart_by_their_names(folder):
     for ext in ("ogg", "opus"):
         (folder / f"{ext}-session.{ext}").unlink()
@@ -288,6 +309,7 @@ def test_render_feed_writes_the_transcript_chapters_and_feed(tmp_path, cache_env
     parsed = feedparser.parse((out.parent / "feed.xml").read_bytes())
     [entry] = parsed.entries
     assert entry.title == "Unwind" and entry.enclosures[0].href == feeds.DEFAULT_BASE_URL + "unwind.mp3"
+    assert parsed.feed.language == "en"      # the routine's language (the default), via the file's tags
     assert int(entry.enclosures[0].length) == out.stat().st_size
     assert entry.podcast_transcript["type"] == "text/vtt" and entry.podcast_transcript["url"].endswith("/unwind.vtt")
     vtt = (out.parent / "unwind.vtt").read_text()

@@ -4,7 +4,8 @@ RSS 2.0 with the iTunes and Podcasting 2.0 namespaces, one item per audio file: 
 with the file's exact byte length and MIME type, `itunes:duration`, the cover, and, when the
 files are there, `podcast:chapters` (NAME.chapters.json) and `podcast:transcript` (NAME.vtt,
 .srt, .txt). Everything in the feed comes from the files: titles and chapters from their tags,
-dates from their modification times, so writing it twice gives the same bytes.
+dates from their modification times, so writing it twice gives the same bytes. The channel's
+`<language>` is the one most episodes' language tags name (RSS 2.0 has one per channel).
 
     write_feed(folder)                     FOLDER/feed.xml and the sidecars it links (atomic)
     feed_xml(folder, base_url)             the XML only, never writing (serve builds it per request)
@@ -66,6 +67,7 @@ class Episode:
     duration: float           # seconds
     mime: str
     chapters: tuple[Chapter, ...]
+    language: str = ""        # BCP 47, from the file's tags; "" if it says none
 
     @property
     def guid(self) -> str:
@@ -126,7 +128,7 @@ def read_episode(path: Path) -> Episode:
     info = path.stat()
     return Episode(path, tags.get("title") or path.stem, tags.get("comment") or tags.get("description") or "",
                    tags.get("artist", ""), info.st_size, info.st_mtime, float(audio.info.length),
-                   AUDIO_TYPES[path.suffix.lower()], tuple(chapters))
+                   AUDIO_TYPES[path.suffix.lower()], tuple(chapters), tags.get("language", "").strip())
 
 
 def scan(folder: str | Path) -> tuple[list[Episode], list[str]]:
@@ -192,6 +194,17 @@ def _previous(path: Path) -> dict[str, str]:
     return {k: v.strip() for k, v in found.items() if v and v.strip()}
 
 
+def feed_language(episodes: list[Episode]) -> str:
+    """The language most episodes are tagged with (ties: the newest episode's), "" if none is."""
+    newest_first = sorted(episodes, key=lambda e: -e.mtime)
+    count: dict[str, int] = {}
+    for e in newest_first:
+        if e.language:
+            count[e.language] = count.get(e.language, 0) + 1
+    most = max(count.values(), default=0)
+    return next((e.language for e in newest_first if e.language and count[e.language] == most), "")
+
+
 def _rfc2822(mtime: float) -> str:
     return email.utils.format_datetime(datetime.fromtimestamp(int(mtime), timezone.utc))
 
@@ -253,6 +266,9 @@ def render_xml(folder: Path, episodes: list[Episode], feed: Channel) -> bytes:
     _sub(ch, "link", feed.base_url)
     description = f"Voice-guided sessions: {feed.title}."
     _sub(ch, "description", description)
+    language = feed_language(episodes)
+    if language:
+        _sub(ch, "language", language)
     _sub(ch, "atom:link", href=feed.base_url + FEED_NAME, rel="self", type="application/rss+xml")
     _sub(ch, "generator", f"voiceguide {__version__}")
     if episodes:

@@ -156,7 +156,7 @@ def render(routine: Routine, output: str | Path, settings: Settings, outputs: Ou
         if progress is not None:
             progress("measure", seconds, seconds)
         chapters = chapters_from_timeline(timeline, end=seconds)
-        tags = Tags(title=meta.title, description=meta.description)
+        tags = Tags(title=meta.title, description=meta.description, language=meta.language)
         envelope = Envelope(mix.sample_rate) if outputs.picture is not None else None
         encoded = encode(_tracked(mastered.blocks(), mix.sample_rate, seconds, "encode", progress, envelope),
                          output, sample_rate=mix.sample_rate, channels=mix.channels,

@@ -30,7 +30,7 @@ from .dither import Dither, pcm_bytes
 from .feed import feed
 from .ffmpeg_pipe import ffmpeg_failure, write_ffmpeg
 from .formats import ALIASES, FORMATS, EncodeError, Format, quality_args, resolve_format
-from .tags import Chapter, Tags, write_id3, write_vorbis
+from .tags import Chapter, Tags, write_id3, write_mp4_language, write_vorbis
 
 __all__ = ["ALIASES", "FORMATS", "EncodeError", "EncodeResult", "Format", "decoded_frames", "encode",
            "export", "ffmpeg_failure", "probe_rate", "quality_args", "resolve_format"]
@@ -115,6 +115,8 @@ def encode(blocks: Iterable[np.ndarray], path: str | os.PathLike, *, sample_rate
                 write_id3(tmp, tags, chapters, wav=fmt.name == "wav")
             elif fmt.chapters == "vorbis":
                 write_vorbis(tmp, tags, chapters)
+            elif tags and tags.language:             # mp4: ffmpeg wrote all but the language
+                write_mp4_language(tmp, tags.language)
             if cover is not None:
                 embed_picture(tmp, fmt.name, cover)
     return EncodeResult(path, fmt.name, frames, sample_rate, channels)

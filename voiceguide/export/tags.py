@@ -9,6 +9,11 @@ How each container gets its chapters:
              extension), written with mutagen after encoding. ffmpeg 9 writes none for
              Vorbis and FLAC and places Opus ones about a second late, so we do it ourselves;
   wav        an ID3 chunk (mutagen) with the same CHAP/CTOC frames as mp3.
+
+The language (a BCP 47 tag) goes in as ID3 TLAN (ISO 639-2, langcodes.py) plus TXXX:LANGUAGE
+with the whole tag, so "de-AT" comes back as it went in; as a LANGUAGE Vorbis comment; and in
+m4a/m4b as the freeform atom `----:com.apple.iTunes:LANGUAGE` (mutagen, after encoding: ffmpeg's
+ipod muxer drops a `language` key), which is where Picard keeps it and ffmpeg reads it.
 """
 from __future__ import annotations
 
@@ -21,6 +26,7 @@ from typing import Sequence
 
 from ..sound.ffmpeg import FFmpegError, ffmpeg_exe
 from ..timeline import Timeline
+from .langcodes import from_iso639_2, iso639_2
 
 ALBUM = "voiceguide"
 
@@ -39,11 +45,12 @@ class Tags:
     album: str = ALBUM
     artist: str = ""
     date: str = field(default_factory=lambda: datetime.date.today().isoformat())
+    language: str = ""       # BCP 47 ("de", "pt-BR"); empty: not said
 
     def fields(self) -> dict[str, str]:
         """Generic names (ffmpeg's) of the non-empty tags."""
         out = {"title": self.title, "album": self.album, "artist": self.artist, "date": self.date,
-               "comment": self.description, "description": self.description}
+               "comment": self.description, "description": self.description, "language": self.language}
         return {k: v for k, v in out.items() if v}
 
 
@@ -152,7 +159,7 @@ def read_ffmetadata(path: str | Path) -> tuple[dict[str, str], list[Chapter]]:
 # -- ID3 (mp3, wav) ----------------------------------------------------------------------
 
 def id3_frames(tags: Tags | None, chapters: Sequence[Chapter]) -> list:
-    from mutagen.id3 import CHAP, COMM, CTOC, TALB, TDRC, TIT2, TPE1, CTOCFlags
+    from mutagen.id3 import CHAP, COMM, CTOC, TALB, TDRC, TIT2, TLAN, TPE1, TXXX, CTOCFlags
 
     frames = []
     if tags:
@@ -162,8 +169,13 @@ def id3_frames(tags: Tags | None, chapters: Sequence[Chapter]) -> list:
             frames.append(TPE1(encoding=3, text=[tags.artist]))
         if tags.date:
             frames.append(TDRC(encoding=3, text=[tags.date]))
-        if tags.description:
-            frames.append(COMM(encoding=3, lang="eng", desc="", text=[tags.description]))
+        code = iso639_2(tags.language)
+        if tags.description:        # "eng" also when the language is unknown (COMM must name one)
+            frames.append(COMM(encoding=3, lang=code or "eng", desc="", text=[tags.description]))
+        if tags.language:
+            if code:
+                frames.append(TLAN(encoding=3, text=[code]))
+            frames.append(TXXX(encoding=3, desc="LANGUAGE", text=[tags.language]))
     if chapters:
         ids = [f"chp{i}" for i in range(len(chapters))]
         frames.append(CTOC(element_id="toc", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
@@ -219,6 +231,11 @@ def read_id3(path: str | Path, *, wav: bool = False) -> tuple[dict[str, str], li
     comments = id3.getall("COMM")
     if comments:
         tags["comment"] = str(comments[0].text[0])
+    language, tlan = id3.get("TXXX:LANGUAGE"), id3.get("TLAN")     # the whole tag, else TLAN's
+    if language is not None and language.text:
+        tags["language"] = str(language.text[0])
+    elif tlan is not None and tlan.text:
+        tags["language"] = from_iso639_2(str(tlan.text[0]))
     chaps = {f.element_id: f for f in id3.getall("CHAP")}
     order = []
     for toc in id3.getall("CTOC"):
@@ -230,6 +247,17 @@ def read_id3(path: str | Path, *, wav: bool = False) -> tuple[dict[str, str], li
         title = f.sub_frames.get("TIT2")
         chapters.append(Chapter(str(title.text[0]) if title else "", f.start_time / 1000, f.end_time / 1000))
     return tags, chapters
+
+
+def write_mp4_language(path: str | Path, language: str) -> None:
+    """Add the language to an m4a/m4b ffmpeg wrote (its other tags and chapters stay)."""
+    from mutagen.mp4 import MP4, MP4FreeForm
+
+    audio = MP4(str(path))
+    if audio.tags is None:
+        audio.add_tags()
+    audio.tags["----:com.apple.iTunes:LANGUAGE"] = [MP4FreeForm(language.encode("utf-8"))]
+    audio.save()
 
 
 # -- Vorbis comments (ogg, opus, flac) -----------------------------------------------------
