@@ -307,9 +307,24 @@ def test_a_language_no_voice_speaks_fails_with_one_line(tmp_path, monkeypatch):
     result = CliRunner().invoke(main, ["render", str(routine), "-o", str(tmp_path / "x.wav"), "--ambient", "none"])
     assert result.exit_code == 2, result.output
     lines = result.output.strip().splitlines()
-    assert lines == ["""language "xx": no voice speaks it; add a piper voice for it """
+    assert lines == [f"""{routine}:3: language "xx": no voice speaks it; add a piper voice for it """
                      """(voiceguide voices add MODEL.onnx) or install espeak-ng's xx voice"""]
     assert "Traceback" not in result.output and not (tmp_path / "x.wav").exists()
+    checked = CliRunner().invoke(main, ["validate", str(routine)])       # validate knows it too
+    assert checked.exit_code == 2 and checked.output.strip() == lines[0]
+
+
+def test_a_voice_the_front_matter_names_is_checked_at_its_line(tmp_path):
+    routine = tmp_path / "v.routine.md"
+    routine.write_text('+++\ntitle = "T"\nvoice = "nobody"\n+++\nHello there.\n', encoding="utf-8")
+    for command in (["validate", str(routine)], ["render", str(routine), "-o", str(tmp_path / "v.wav")]):
+        result = CliRunner().invoke(main, command)
+        assert result.exit_code == 2, result.output
+        assert result.output.startswith(f"{routine}:3: voice: no engine has a voice 'nobody' ("), result.output
+        assert len(result.output.strip().splitlines()) == 1 and "Traceback" not in result.output
+    given = CliRunner().invoke(main, ["render", str(routine), "-o", str(tmp_path / "v.wav"), "--voice", "noone"])
+    assert given.exit_code == 2 and given.output.startswith("no engine has a voice 'noone'"), given.output
+    assert not (tmp_path / "v.wav").exists()
 
 
 def test_a_language_option_cannot_translate_a_routine(tmp_path):

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from .errors import VoiceguideError
 from .lengths import speed_scale
 from .script.model import Routine
-from .session import MEMORY_LIMIT, Resources, voice_narrator
+from .session import Resources, narrator_for, voice_narrator
 from .settings import Settings
 from .timeline import Pace, pace_for
 from .voices import Narrator
@@ -136,9 +136,7 @@ class Narrators:
     def _make(self, routine: Routine, settings: Settings) -> Voices:
         jobs = min(self.resources.jobs or PREVIEW_JOBS, PREVIEW_JOBS)
         warnings: list[str] = []
-        narrator = Narrator(engine=settings.engine, voice=settings.voice, cache=self.resources.store,
-                            pronounce=routine.meta.pronounce, jobs=jobs, on_warning=warnings.append,
-                            memory_limit=MEMORY_LIMIT, language=routine.meta.language)
+        narrator = narrator_for(routine, settings, Resources(self.resources.store, jobs), warnings.append)
         return Voices(Speaker.of(narrator), warnings=warnings)
 
     def locked(self, routine: Routine, settings: Settings) -> Voices:

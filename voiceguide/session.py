@@ -11,18 +11,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
 from . import inputs
 from .library import plan_session as plan
 from .script.model import Routine
+from .script.phrases import is_english
 from .errors import Named, SettingError
 from .settings import Settings, beat_glide
 from .sound.mix import Mix, MixOptions, MixParts
 from .timeline import Timeline, from_speech_key, paced_speed, speech_voice, spoken
 from .voices import EngineUnavailable, Narrator, SynthesisError, UnknownEngine, VoiceNotFound
+from .voices.language import NoVoiceForLanguage
 
 Progress = Callable[[str, float, float], None]
 """(stage, done, total): stages are "voice" (sentences), "measure" and "encode" (seconds)."""
@@ -135,11 +137,26 @@ class Prepared:
         self.close()
 
 
-def narrator_for(routine: Routine, settings: Settings, resources: Resources, on_warning: Warn | None) -> Narrator:
-    """The narrator that speaks this session (no worker starts until a sentence needs one)."""
-    return Narrator(engine=settings.engine, voice=settings.voice, cache=resources.store,
-                    pronounce=routine.meta.pronounce, jobs=resources.jobs, on_warning=on_warning,
-                    memory_limit=MEMORY_LIMIT, language=routine.meta.language)
+def narrator_for(routine: Routine, settings: Settings, resources: Resources, on_warning: Warn | None,
+                 **options: Any) -> Narrator:
+    """The narrator that speaks this session (no worker starts until a sentence needs one).
+    A voice the routine names, or its language, that no engine has fails at its line."""
+    try:
+        return Narrator(engine=settings.engine, voice=settings.voice, cache=resources.store,
+                        pronounce=routine.meta.pronounce, jobs=resources.jobs, on_warning=on_warning,
+                        memory_limit=MEMORY_LIMIT, language=routine.meta.language, **options)
+    except VoiceNotFound as exc:
+        raise located(routine, settings, exc) from None
+
+
+def located(routine: Routine, settings: Settings, exc: VoiceNotFound) -> VoiceNotFound:
+    """`exc` at the front-matter line it comes from: `language` for a language no voice
+    speaks (it is front matter only), `voice` when the routine named the voice."""
+    key = "language" if isinstance(exc, NoVoiceForLanguage) else "voice" if settings.from_routine("voice") else None
+    if key is None:
+        return exc
+    where = f"{routine.source}:{routine.meta.lines.get(key, 1)}: "
+    return type(exc)(where + (str(exc) if key == "language" else f"voice: {exc}"))
 
 
 def voice_narrators(routine: Routine, narrator: Narrator) -> dict[str, Narrator]:
@@ -172,8 +189,13 @@ def check_voices(routine: Routine, settings: Settings) -> None:
     """Each `{voice NAME}` of the headings is a voice one of the session's engines has
     (`validate`, `plan` and the studio ask; VoiceNotFound as `prepare` says it), without
     speaking. A piper voice is known from its files; espeak's are listed by a worker, once
-    per process (the engine keeps the list). The session's own voice is not judged here, as
-    before: `voice = ...` is checked when a render or play opens the narrator."""
+    per process (the engine keeps the list). The session's own voice is judged too when it
+    is not the default or the routine is not in English (a voice must speak its language)."""
+    if settings.voice not in ("", "default") or not is_english(routine.meta.language):
+        try:
+            narrator_for(routine, settings, Resources(None, jobs=1), None).close()
+        except (EngineUnavailable, UnknownEngine):
+            return  # no engine to ask: a render says so (validate does not judge engines)
     if all(s.voice is None for s in routine.sections):
         return
     try:        # the engines the session would try, without asking for its voice or language
