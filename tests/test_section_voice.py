@@ -17,6 +17,7 @@ from voiceguide import api
 from voiceguide.cli import main
 from voiceguide.script.parse import parse_routine
 from voiceguide.session import Resources, prepare
+from voiceguide.studio.durations import Durations
 from voiceguide.sound.envelopes import seconds_to_frame
 from voiceguide.timeline import speech_key
 
@@ -110,6 +111,17 @@ def test_plan_json_shows_the_voice_and_a_render_uses_it(two_voices, tmp_path, pr
     assert [e["text"] for e in rendered["events"] if e.get("voice") == OTHER and e["kind"] == "say"] == \
         ["Count.", SHARED]
     assert {h["voice"] for h, _ in entries(private_cache) if h["text"] == SHARED} == {"gmw/en-us", OTHER}
+
+    # The studio's check-as-you-type plans it as `plan` does: the voiced section with its own
+    # voice's durations, not the session voice's (the same sentence lasts differently in each).
+    routine = api.load(two_voices)
+    expected = api.length(routine, cache_dir=private_cache)
+    durations = Durations(private_cache)
+    for _ in range(2):          # the second time from what it remembered
+        studio = durations.length(routine, api.settings(routine))
+        assert [(e.kind, e.text, e.voice, e.duration) for e in studio.timeline.events] == \
+            [(e.kind, e.text, e.voice, e.duration) for e in expected.timeline.events]
+        assert studio.seconds == expected.seconds and studio.measured == expected.measured
 
 
 def test_an_unknown_section_voice_fails_at_its_heading_before_any_synthesis(tmp_path, private_cache):

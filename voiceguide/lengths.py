@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import Callable
 from pathlib import Path
 
 from .library import plan_session
 from .script.durations import format_clock, format_duration
 from .script.model import Routine
 from .settings import Settings, resolve
-from .timeline import DEFAULT_PACE, Pace, Timeline, pace_for
+from .timeline import DEFAULT_PACE, Pace, SpeechTimer, Timeline, pace_for
 from .voices import EngineUnavailable, Narrator, SpeechCache, UnknownEngine, VoiceNotFound
 from .voices.pyttsx3_engine import BASE_WPM, words_per_minute
 from .voices.registry import canonical
@@ -104,16 +105,20 @@ def length_timer(routine: Routine, *, engine: str, voice: str,
 
 
 def session_length(routine: Routine, settings: Settings | None = None,
-                   cache: str | os.PathLike[str] | None = None) -> SessionLength:
+                   cache: str | os.PathLike[str] | None = None,
+                   wrap: Callable[[str, LengthTimer], SpeechTimer] | None = None) -> SessionLength:
     """How long the render of `routine` with `settings` (default: its front matter's) will be,
     and whether that is measured (every sentence found in the store folder `cache`) or
-    estimated from the voice's pace."""
+    estimated from the voice's pace. `wrap(voice name, timer)` may stand in front of each
+    voice's timer (the studio remembers what they read)."""
     settings = settings or resolve({}, routine.meta.settings)
     timer = length_timer(routine, engine=settings.engine, voice=settings.voice, cache=cache)
     voices = {name: length_timer(routine, engine=settings.engine, voice=name, cache=cache)     # {voice NAME}
               for name in dict.fromkeys(s.voice for s in routine.sections if s.voice is not None)}
+    use = wrap or (lambda _name, each: each)
     try:
-        timeline = plan_session(routine, settings, timer=timer, voices=voices)
+        timeline = plan_session(routine, settings, timer=use(settings.voice, timer),
+                                voices={name: use(name, each) for name, each in voices.items()})
     finally:
         for each in (timer, *voices.values()):
             each.close()

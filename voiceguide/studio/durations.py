@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Callable
 
-from ..lengths import SessionLength, length_timer
-from ..library import plan_session
+from ..lengths import LengthTimer, SessionLength, session_length
 from ..script.model import Routine
 from ..settings import Settings
 
@@ -28,10 +28,15 @@ class Durations:
         self._lock = threading.Lock()
 
     def length(self, routine: Routine, settings: Settings) -> SessionLength:
-        """`voiceguide.lengths.session_length(routine, settings, store)`, remembering what it read."""
-        timer = length_timer(routine, engine=settings.engine, voice=settings.voice, cache=self.store)
+        """`voiceguide.lengths.session_length(routine, settings, store)`, remembering what it
+        read: for the session's voice and for each `{voice NAME}` section's own."""
+        return session_length(routine, settings, self.store,
+                              wrap=lambda name, timer: self._remembering(routine, name, timer))
+
+    def _remembering(self, routine: Routine, voice_name: str, timer: LengthTimer) -> Callable[[str, float], float]:
+        """`timer`, with the durations it measured kept under everything that shapes them."""
         cache = timer.cache
-        voice = (timer.engine, settings.voice, routine.meta.language, tuple(sorted(routine.meta.pronounce.items())))
+        voice = (timer.engine, voice_name, routine.meta.language, tuple(sorted(routine.meta.pronounce.items())))
 
         def seconds(sentence: str, speed: float) -> float:
             key = (voice, sentence, speed)
@@ -47,9 +52,4 @@ class Durations:
                     self._known[key] = found
             return found
 
-        try:
-            timeline = plan_session(routine, settings, timer=seconds)
-        finally:
-            timer.close()
-        return SessionLength(timeline.total, timer.measured, fitted=settings.length is not None,
-                             engine=timer.engine, timeline=timeline)
+        return seconds
