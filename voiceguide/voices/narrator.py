@@ -31,7 +31,8 @@ from ..store import Store
 from .cache import SpeechCache
 from .dsp import is_silent
 from .normalize import normalize
-from .language import language_chain
+from ..script.phrases import is_english
+from .language import best_voice, language_chain
 from .remote import BadOutput, check_samples
 
 SpeechTimer = Callable[[str, float], float]
@@ -163,7 +164,9 @@ class Narrator:
 
     def _voice_for(self, index: int) -> tuple[str, str]:
         """(voice name to pass, stable voice id) for engine `index`. Fallback engines use
-        the requested voice if they have it, else their default."""
+        the requested voice if they have it, else their default, or in a language other than
+        English their voice for it: none (VoiceNotFound) rather than an English voice
+        reading German."""
         if index not in self._voice_ids:
             engine = self.engines[index]
             try:
@@ -171,7 +174,8 @@ class Narrator:
             except VoiceNotFound:
                 if index == 0:
                     raise
-                pair = ("default", engine.voice_id("default"))
+                fallback = "default" if is_english(self.language) else _language_voice(engine, self.language)
+                pair = (fallback, engine.voice_id(fallback))
             # Version first: another thread that sees the voice id may read the version at once.
             self._versions[index] = engine.version
             self._voice_ids[index] = pair
@@ -320,3 +324,11 @@ class Narrator:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _language_voice(engine: Engine, language: str) -> str:
+    """The name of `engine`'s voice for `language` (voices/language.py), or VoiceNotFound."""
+    found = best_voice(engine.voices(), language)
+    if found is None:
+        raise VoiceNotFound(f"{engine.name} has no voice for language \"{language}\"")
+    return found.name
