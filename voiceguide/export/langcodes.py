@@ -7,6 +7,8 @@ in a TXXX:LANGUAGE frame either way, so nothing is lost).
 """
 from __future__ import annotations
 
+from ..script.phrases import normal_tag
+
 ISO639_2 = {
     "en": "eng", "de": "deu", "es": "spa", "fr": "fra", "it": "ita", "pt": "por", "nl": "nld",
     "sv": "swe", "da": "dan", "nb": "nob", "nn": "nno", "no": "nor", "fi": "fin", "is": "isl",
@@ -25,7 +27,7 @@ _BACK = {**{code: tag for tag, code in ISO639_2.items()}, **_BIBLIOGRAPHIC}
 
 def iso639_2(tag: str) -> str:
     """The three-letter code of a BCP 47 tag's language ("de-AT" -> "deu"), "" if not in the table."""
-    return ISO639_2.get(tag.strip().replace("_", "-").split("-")[0].lower(), "")
+    return ISO639_2.get(normal_tag(tag).split("-")[0], "")
 
 
 def from_iso639_2(code: str) -> str:

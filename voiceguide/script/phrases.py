@@ -13,6 +13,7 @@ imports it.
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Mapping
 
 from .phrasefiles import PhraseFileError, load, phrase_dir, phrase_file  # noqa: F401  (PhraseFileError: for callers)
@@ -102,12 +103,33 @@ PHRASES: dict[str, dict[str, Any]] = {
 ENGLISH = PHRASES["en"]
 
 
+def normal_tag(language: str) -> str:
+    """A BCP 47 tag as tables are named: "pt_BR " -> "pt-br"."""
+    return language.strip().replace("_", "-").lower()
+
+
+def _candidates(language: str) -> tuple[str, ...]:
+    tag = normal_tag(language)
+    return tuple(dict.fromkeys((tag, tag.split("-")[0])))
+
+
+def added_file(language: str) -> Path | None:
+    """The added table file `lookup` reads for `language`, or None when it uses a shipped
+    table or none (batch resume hashes the file: its words change what is spoken)."""
+    for candidate in _candidates(language):
+        added = phrase_file(candidate)
+        if added is not None:
+            return added
+        if candidate in PHRASES:
+            return None
+    return None
+
+
 def lookup(language: str) -> Phrases | None:
     """The table for a BCP 47 tag: the tag itself ("pt-br"), else its language ("de-AT" -> "de"),
     each first as a file the user added (phrasefiles.py: theirs wins), then as a shipped table.
     None when there is none; PhraseFileError for an added file that cannot be used."""
-    tag = language.strip().replace("_", "-").lower()
-    for candidate in dict.fromkeys((tag, tag.split("-")[0])):
+    for candidate in _candidates(language):
         added = phrase_file(candidate)
         if added is not None:
             return load(added, ENGLISH)
@@ -122,7 +144,7 @@ def phrases(language: str) -> Phrases:
 
 
 def is_english(language: str) -> bool:
-    return language.strip().replace("_", "-").lower().split("-")[0] == "en"
+    return normal_tag(language).split("-")[0] == "en"
 
 
 def breathe_cues(language: str) -> tuple[str, str]:
@@ -142,7 +164,7 @@ def missing(language: str) -> list[str]:
 def unknown_message(language: str) -> str:
     """Why a routine in `language` cannot be read, and the fix."""
     known = ", ".join(f"{table['name']} ({tag})" for tag, table in PHRASES.items())
-    tag = language.strip().replace("_", "-").lower()
+    tag = normal_tag(language)
     return (f'language "{language}": voiceguide has no phrases for it yet (it has {known}); '
             f"write its table to {phrase_dir() / (tag.split('-')[0] + '.toml')} (see docs/voices.md, Languages)")
 

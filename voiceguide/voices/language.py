@@ -11,17 +11,13 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from ..script.phrases import is_english
+from ..script.phrases import is_english, normal_tag as _tag
 from .base import Engine, VoiceInfo, VoiceNotFound
 from .registry import canonical, engine_chain
 
 
 class NoVoiceForLanguage(VoiceNotFound):
     """No installed voice speaks the routine's language; the message says what to install."""
-
-
-def _tag(language: str) -> str:
-    return language.strip().replace("_", "-").lower()
 
 
 def best_voice(voices: Sequence[VoiceInfo], language: str) -> VoiceInfo | None:
@@ -39,7 +35,7 @@ def best_voice(voices: Sequence[VoiceInfo], language: str) -> VoiceInfo | None:
 
 def no_voice_message(language: str, engine: str) -> str:
     primary = _tag(language).split("-")[0]
-    piper = f"add a piper voice for it (voiceguide voices add MODEL.onnx)"
+    piper = "add a piper voice for it (voiceguide voices add MODEL.onnx)"
     espeak = f"install espeak-ng's {primary} voice"
     fixes = {"piper": piper, "pyttsx3": espeak}.get(engine, f"{piper} or {espeak}")
     return f'language "{language}": no voice speaks it; {fixes}'
