@@ -124,11 +124,17 @@ def _toml(value) -> str:
 
 
 @pytest.mark.parametrize("change, fault", [
-    (lambda t: t.replace('marker_chime = "campana"\n', ""), "missing key 'marker_chime'"),
+    (lambda t: t.replace('introduction = "Introduzione"\n', ""), "missing key 'introduction'"),
     (lambda t: t.replace("breathe_out =", "breath_out ="), "missing key 'breathe_out'; unknown key 'breath_out'"),
     (lambda t: t.replace('times = "{n} volte"', 'times = "volte"'), "'times' must say where the number goes with {n}"),
     (lambda t: t.replace('m = ["minuto", "minuti", "m"]', 'm = ["minuto", "minuti"]'), "'units' 'm' must be [one, several, gender]"),
     (lambda t: t.replace('numbers = "it"', 'numbers = "xx"'), "'numbers' 'xx' is not a language num2words knows"),
+    (lambda t: t.replace('numbers = "it"', 'numbers = ["it"]'), "'numbers' must be a text"),
+    (lambda t: t.replace('times = "{n} volte"', 'times = "{n} volte {x}"'), "'times' may hold no braces but {n}"),
+    (lambda t: t.replace('"ecc." = "eccetera"', '"" = "eccetera"'), "'abbreviations' must be a table of words to words"),
+    (lambda t: t.replace('sec = "s"', 'Sec = "s"'), "'unit_abbreviations' must map lowercase abbreviations"),
+    (lambda t: t.replace('sec = "s"', 'sec = "sec"'), "(not sec = 'sec')"),
+    (lambda t: t.replace('left = "sinistro"', 'left = "  "'), "'left' must be a text"),
 ])
 def test_a_faulty_table_stops_the_routine_at_its_language_line(data_dir, change, fault):
     path = add_table(data_dir, change(ITALIAN))
@@ -168,3 +174,54 @@ def test_voices_languages_lists_shipped_added_and_broken_tables(data_dir):
     assert [e["tag"] for e in listing] == ["de", "en", "eo", "es", "fr", "it"]
     assert "error" in listing[2] and listing[5] == {"tag": "it", "name": "Italian",
                                                      "source": str(data_dir / "phrases" / "it.toml")}
+
+
+def test_a_table_may_leave_the_later_keys_to_english(data_dir):
+    without = "\n".join(line for line in ITALIAN.splitlines() if not line.startswith("marker_")) + "\n"
+    add_table(data_dir, without)
+    assert phrases.lookup("it")["marker_hold"] == "hold" and phrases.lookup("it")["breathe_in"] == "Inspira."
+    assert "(hold 5s)" in txt(plan(parse_routine(ROUTINE, "mani.routine.md")))
+    line = next(line for line in CliRunner().invoke(main, ["voices", "languages"]).output.splitlines()
+                if line.startswith("it "))
+    assert line.endswith("; in English: marker_breaths, marker_chime, marker_hold, marker_wait)"), line
+
+
+def test_a_file_named_otherwise_than_its_tag_is_listed_as_unused(data_dir):
+    add_table(data_dir, tag="pt-BR")
+    assert phrases.lookup("pt-BR") is None
+    entry = next(e for e in phrases.languages() if e["tag"] == "pt-br")
+    assert "rename it pt-br.toml" in entry["error"]
+
+
+def test_english_keeps_its_number_rules_whatever_its_table(data_dir):
+    """A user's en.toml rewords what voiceguide adds, never how English numbers are said, so
+    English speech and its cache keys stay as they were."""
+    before = [normalize(t, language="en") for t in ("2nd round, 30s.", "Dr. Smith, 1-2m.", "e.g. 3x")]
+    text = (data_dir / "phrases" / "it.toml")
+    add_table(data_dir, ITALIAN.replace('numbers = "it"', 'numbers = "en"'), "en")
+    assert phrases.breathe_cues("en") == ("Inspira.", "Ed espira.")        # the table is used...
+    assert [normalize(t, language="en") for t in ("2nd round, 30s.", "Dr. Smith, 1-2m.", "e.g. 3x")] == before
+    assert not text.exists()
+
+
+def test_a_broken_english_table_never_breaks_the_command_line(data_dir, tmp_path):
+    broken = add_table(data_dir, 'name = "x"\n', "en")
+    for command in (["--help"], ["voices", "languages"]):
+        result = CliRunner().invoke(main, command)
+        assert result.exit_code == 0 and "Traceback" not in result.output, result.output
+    routine = tmp_path / "hands.routine.md"
+    routine.write_text('+++\ntitle = "Hands"\n+++\nRest.\n', encoding="utf-8")
+    result = CliRunner().invoke(main, ["validate", str(routine)])
+    assert result.exit_code == 2 and f'{routine}:2: language "en": {broken}: missing key' in result.output
+
+
+def test_a_table_broken_after_the_routine_was_read_is_one_line(data_dir, tmp_path):
+    """Parsed with a good table, narrated after it broke: an error line, not a traceback."""
+    from voiceguide.errors import VoiceguideError
+
+    path = add_table(data_dir)
+    routine = parse_routine(ROUTINE, "mani.routine.md")
+    path.write_text(ITALIAN.replace('right = "destro"\n', ""), encoding="utf-8")
+    with pytest.raises(VoiceguideError, match="missing key 'right'"):
+        normalize("Massaggia il palmo 30s.", language="it")
+    assert routine.meta.language == "it"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 
@@ -137,14 +137,13 @@ class Prepared:
         self.close()
 
 
-def narrator_for(routine: Routine, settings: Settings, resources: Resources, on_warning: Warn | None,
-                 **options: Any) -> Narrator:
+def narrator_for(routine: Routine, settings: Settings, resources: Resources, on_warning: Warn | None) -> Narrator:
     """The narrator that speaks this session (no worker starts until a sentence needs one).
     A voice the routine names, or its language, that no engine has fails at its line."""
     try:
         return Narrator(engine=settings.engine, voice=settings.voice, cache=resources.store,
                         pronounce=routine.meta.pronounce, jobs=resources.jobs, on_warning=on_warning,
-                        memory_limit=MEMORY_LIMIT, language=routine.meta.language, **options)
+                        memory_limit=MEMORY_LIMIT, language=routine.meta.language)
     except VoiceNotFound as exc:
         raise located(routine, settings, exc) from None
 

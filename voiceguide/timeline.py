@@ -13,7 +13,7 @@ from .errors import VoiceguideError
 from .script.durations import format_duration
 from .settings import resolve
 from .script.model import Breathe, Chime, Hold, Pause, Routine, Say, Step, Wait
-from .script.phrases import breathe_cues, phrases
+from .script.phrases import ENGLISH, breathe_cues, phrases
 from .script.sentences import split_sentences
 
 EventKind = Literal["say", "pause", "hold", "wait", "chime", "breathe"]
@@ -36,9 +36,10 @@ VOICE_MARK = "\x1e"    # before the voice of a `{voice NAME}` section in a speec
 MIN_FLEX_SCALE = 0.5
 MAX_FLEX_SCALE = 6.0
 
-# Spoken inside a breathe event at the start of each inhale/exhale phase: English's; a
-# timeline's own (`Timeline.cues`) are its routine's language's (script/phrases.py).
-BREATHE_IN_CUE, BREATHE_OUT_CUE = breathe_cues("en")
+# Spoken inside a breathe event at the start of each inhale/exhale phase: English's (the
+# shipped table, whatever a user's en.toml says); a timeline's own (`Timeline.cues`) are its
+# routine's language's (script/phrases.py), read once when it is planned.
+BREATHE_IN_CUE, BREATHE_OUT_CUE = ENGLISH["breathe_in"], ENGLISH["breathe_out"]
 
 CLAUSE_BREAKS = ",;:—–"
 FROM_ROUTINE = object()
@@ -158,11 +159,9 @@ class Timeline:
     sections: tuple[SectionSpan, ...]
     total: float
     language: str = "en"       # the routine's: its breathing cues are spoken in it
-
-    @property
-    def cues(self) -> tuple[str, str]:
-        """(inhale cue, exhale cue) of a `[breathe]`, in the session's language."""
-        return breathe_cues(self.language)
+    # (inhale cue, exhale cue) of a `[breathe]`, in the session's language: fixed when planned,
+    # so the mix speaks what was timed even if the phrase table changes meanwhile.
+    cues: tuple[str, str] = (BREATHE_IN_CUE, BREATHE_OUT_CUE)
 
     def to_json(self) -> dict:
         """The stable `plan --json` / `render --timeline` schema."""
@@ -352,4 +351,4 @@ def _assemble(routine: Routine, speed: float, drafts: list[_Draft]) -> Timeline:
         end = last[index].end if index in last else start
         spans.append(SectionSpan(section.title or untitled, start, end - start, section.side,
                                  section.beat, section.ambient, section.voice))
-    return Timeline(routine.meta.title, speed, tuple(events), tuple(spans), total, language)
+    return Timeline(routine.meta.title, speed, tuple(events), tuple(spans), total, language, breathe_cues(language))

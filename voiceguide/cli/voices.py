@@ -118,6 +118,8 @@ def voices_languages(as_json: bool) -> None:
     width = max(len(entry["tag"]) for entry in listing)
     for entry in listing:
         where = "shipped" if entry["source"] == "shipped" else f"added: {entry['source']}"
+        if "english" in entry:
+            where += f"; in English: {entry['english']}"
         if "error" in entry:
             click.echo(f"{entry['tag']:<{width}}  cannot be used: {entry['error']}")
         else:

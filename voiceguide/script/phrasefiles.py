@@ -16,12 +16,13 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from ..datafolder import data_dir
+from ..errors import VoiceguideError
 
 FILE_LIMIT = 64 << 10       # bytes: a table is a couple of kilobytes
 GENDERS = ("m", "f", "")
 
 
-class PhraseFileError(ValueError):
+class PhraseFileError(VoiceguideError, ValueError):
     """A phrase file that cannot be used; the message names the file (and line) and the fault."""
 
 
@@ -36,31 +37,20 @@ def phrase_file(tag: str) -> Path | None:
     return path if path.is_file() else None
 
 
-def load(path: Path, reference: Mapping[str, Any]) -> dict[str, Any]:
-    """The checked table in `path`, shaped like `reference` (English). Cached while the
-    file's size and time stay the same: the narrator asks for the table per sentence."""
+def load(path: Path) -> dict[str, Any]:
+    """The checked table in `path`, shaped like the English one. Cached while the file's size
+    and time stay the same: the narrator asks for the table per sentence."""
     try:
         info = path.stat()
     except OSError as exc:
         raise PhraseFileError(f"{path}: cannot read it ({exc.strerror})") from None
-    return _load(str(path), info.st_mtime_ns, info.st_size, _Frozen(reference))
-
-
-class _Frozen:
-    """The reference table as a cache key: one per process, compared by identity."""
-
-    def __init__(self, table: Mapping[str, Any]):
-        self.table = table
-
-    def __hash__(self) -> int:
-        return id(self.table)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Frozen) and other.table is self.table
+    return _load(str(path), info.st_mtime_ns, info.st_size)
 
 
 @functools.lru_cache(maxsize=16)
-def _load(path: str, _mtime: int, size: int, reference: _Frozen) -> dict[str, Any]:
+def _load(path: str, _mtime: int, size: int) -> dict[str, Any]:
+    from .phrases import ENGLISH, LATER_KEYS     # (phrases imports this module)
+
     if size > FILE_LIMIT:
         raise PhraseFileError(f"{path}: {size} bytes is too big for a phrase table (at most {FILE_LIMIT})")
     try:
@@ -74,16 +64,16 @@ def _load(path: str, _mtime: int, size: int, reference: _Frozen) -> dict[str, An
         if where:
             raise PhraseFileError(f"{path}:{where.group(1)}: {str(exc)[:where.start()].strip()}") from None
         raise PhraseFileError(f"{path}: {exc}") from None
-    problems = check(data, reference.table)
+    problems = check(data, ENGLISH, LATER_KEYS)
     if problems:
         raise PhraseFileError(f"{path}: {'; '.join(problems[:4])}" + (f" (and {len(problems) - 4} more)" if len(problems) > 4 else ""))
-    return _tupled(data)
+    return _tupled({**{key: ENGLISH[key] for key in LATER_KEYS if key not in data}, **data})
 
 
-def check(table: Mapping[str, Any], reference: Mapping[str, Any]) -> list[str]:
-    """What is wrong with `table` compared with `reference`: missing and unknown keys, and
-    values of the wrong shape. Empty when it can be used."""
-    problems = [f"missing key {key!r}" for key in reference if key not in table]
+def check(table: Mapping[str, Any], reference: Mapping[str, Any], optional: frozenset[str] = frozenset()) -> list[str]:
+    """What is wrong with `table` compared with `reference`: missing (unless `optional`) and
+    unknown keys, and values of the wrong shape. Empty when it can be used."""
+    problems = [f"missing key {key!r}" for key in reference if key not in table and key not in optional]
     problems += [f"unknown key {key!r} (the keys are those of the English table)" for key in table if key not in reference]
     for key, value in table.items():
         if key in reference:
@@ -93,8 +83,21 @@ def check(table: Mapping[str, Any], reference: Mapping[str, Any]) -> list[str]:
     return problems
 
 
-def _strings(value: Any) -> bool:
-    return isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) and v for k, v in value.items())
+def _words(value: Any) -> bool:
+    """A table of non-empty words to non-empty words."""
+    return isinstance(value, dict) and all(isinstance(k, str) and k.strip() and isinstance(v, str) and v.strip()
+                                           for k, v in value.items())
+
+
+def _template_fault(value: str) -> str | None:
+    """A text with {n} that str.format fills with the number alone (the narrator's use)."""
+    if "{n}" not in value:
+        return "must say where the number goes with {n}"
+    try:
+        value.format(n="1")
+    except (KeyError, IndexError, ValueError):
+        return "may hold no braces but {n} (write {{ and }} for a brace)"
+    return None
 
 
 def _shape_fault(key: str, value: Any, model: Any) -> str | None:
@@ -103,7 +106,7 @@ def _shape_fault(key: str, value: Any, model: Any) -> str | None:
             return f"must have the units {', '.join(model)}, each [one, several, gender]"
         for unit, words in value.items():
             if not (isinstance(words, list) and len(words) == 3 and all(isinstance(w, str) for w in words)
-                    and words[0] and words[1] and words[2] in GENDERS):
+                    and words[0].strip() and words[1].strip() and words[2] in GENDERS):
                 return f"{unit!r} must be [one, several, gender] with gender \"m\", \"f\" or \"\", like {list(model[unit])}"
         return None
     if key == "one":
@@ -112,18 +115,23 @@ def _shape_fault(key: str, value: Any, model: Any) -> str | None:
             and all(isinstance(p, list) and len(p) == 2 and all(isinstance(w, str) and w for w in p) for p in pairs)
             for gender, pairs in value.items())
         return None if ok else 'must map a gender ("m", "f") to [ending, replacement] pairs, like { f = [["eins", "eine"]] }'
+    if key == "unit_abbreviations":
+        if not _words(value):
+            return "must be a table of words to words"
+        wrong = [f"{short} = {unit!r}" for short, unit in value.items() if short != short.lower() or unit not in model.values()]
+        return None if not wrong else (f"must map lowercase abbreviations to the units "
+                                       f"{', '.join(sorted(set(model.values())))} (not {', '.join(wrong)})")
+    if isinstance(model, dict):
+        return None if _words(value) else "must be a table of words to words"
+    if not isinstance(value, str) or (model and not (value if key == "thousands" else value.strip())):
+        return "must be a text"
     if key == "numbers":
         from num2words import CONVERTER_CLASSES
 
         if value not in CONVERTER_CLASSES:
             return f"{value!r} is not a language num2words knows (it knows {', '.join(sorted(CONVERTER_CLASSES))})"
-        return None
-    if isinstance(model, dict):
-        return None if _strings(value) else "must be a table of words to words"
-    if not isinstance(value, str) or (not value and model):
-        return "must be a text"
-    if "{n}" in model and "{n}" not in value:
-        return "must say where the number goes with {n}"
+    if "{n}" in model:
+        return _template_fault(value)
     return None
 
 

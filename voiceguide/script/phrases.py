@@ -102,6 +102,11 @@ PHRASES: dict[str, dict[str, Any]] = {
 
 ENGLISH = PHRASES["en"]
 
+LATER_KEYS = frozenset({"marker_hold", "marker_wait", "marker_chime", "marker_breaths"})
+"""Keys a table added as a file may leave out, taking English's: the transcript's markers, and
+every key voiceguide adds after these (so that a table written for one version still works in
+the next; `voiceguide voices languages` says which it lacks)."""
+
 
 def normal_tag(language: str) -> str:
     """A BCP 47 tag as tables are named: "pt_BR " -> "pt-br"."""
@@ -132,7 +137,7 @@ def lookup(language: str) -> Phrases | None:
     for candidate in _candidates(language):
         added = phrase_file(candidate)
         if added is not None:
-            return load(added, ENGLISH)
+            return load(added)
         if candidate in PHRASES:
             return PHRASES[candidate]
     return None
@@ -172,15 +177,29 @@ def unknown_message(language: str) -> str:
 def languages() -> list[dict[str, str]]:
     """Every language a routine can be written in, for listings: {"tag", "name", "source"}
     where source is "shipped" or the added file's path, plus "error" for an added file that
-    cannot be used (listed, so its owner sees why). An added file hides a shipped table."""
+    cannot be used (listed, so its owner sees why) and "english" naming the LATER_KEYS an
+    added file leaves to English. An added file hides a shipped table."""
     found: dict[str, dict[str, str]] = {tag: {"tag": tag, "name": table["name"], "source": "shipped"}
                                         for tag, table in PHRASES.items()}
     folder = phrase_dir()
     for path in sorted(folder.glob("*.toml")) if folder.is_dir() else ():
-        entry = {"tag": path.stem.lower(), "name": "", "source": str(path)}
+        entry = {"tag": normal_tag(path.stem), "name": "", "source": str(path)}
         try:
-            entry["name"] = load(path, ENGLISH)["name"]
+            if path.stem != entry["tag"]:         # never read: lookup opens the normalized name
+                raise PhraseFileError(f"{path}: rename it {entry['tag']}.toml, its tag in lowercase with -")
+            table = load(path)
+            entry["name"] = table["name"]
+            lacking = sorted(key for key in LATER_KEYS if key not in _keys_in(path))
+            if lacking:
+                entry["english"] = ", ".join(lacking)
         except PhraseFileError as exc:
             entry["error"] = str(exc)
         found[entry["tag"]] = entry
     return sorted(found.values(), key=lambda e: e["tag"])
+
+
+def _keys_in(path: Path) -> set[str]:
+    """The keys a (checked, so readable) table file itself has."""
+    import tomllib
+
+    return set(tomllib.loads(path.read_text(encoding="utf-8")))

@@ -17,7 +17,7 @@ import re
 import unicodedata
 from typing import Mapping
 
-from ..script.phrases import ENGLISH, phrases
+from ..script.phrases import ENGLISH, is_english, phrases
 from .numwords import decimal_to_words, number_to_words, ordinal_to_words
 from .spelled import spelled as _spelled
 
@@ -89,8 +89,9 @@ def normalize(text: str, pronunciations: Mapping[str, str] | None = None, langua
     s = " ".join(s.split())
     if pronunciations:
         s = pronounce(s, pronunciations)
-    words = phrases(language)
-    s = _english(s) if words is ENGLISH else _spelled(s, words)
+    # English by its own rules whatever table serves it (a user's en.toml changes only the
+    # words voiceguide adds): its spoken text, and so its cache keys, never change.
+    s = _english(s) if is_english(language) else _spelled(s, phrases(language))
     return _pauses(s)
 
 
