@@ -126,7 +126,7 @@ def _toml(value) -> str:
 @pytest.mark.parametrize("change, fault", [
     (lambda t: t.replace('introduction = "Introduzione"\n', ""), "missing key 'introduction'"),
     (lambda t: t.replace("breathe_out =", "breath_out ="), "missing key 'breathe_out'; unknown key 'breath_out'"),
-    (lambda t: t.replace('times = "{n} volte"', 'times = "volte"'), "'times' must say where the number goes with {n}"),
+    (lambda t: t.replace('times = "{n} volte"', 'times = "volte"'), "'times' must say where {n} goes"),
     (lambda t: t.replace('m = ["minuto", "minuti", "m"]', 'm = ["minuto", "minuti"]'), "'units' 'm' must be [one, several, gender]"),
     (lambda t: t.replace('numbers = "it"', 'numbers = "xx"'), "'numbers' 'xx' is not a language num2words knows"),
     (lambda t: t.replace('numbers = "it"', 'numbers = ["it"]'), "'numbers' must be a text"),

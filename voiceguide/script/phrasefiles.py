@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
+import string
 import tomllib
 from pathlib import Path
 from typing import Any, Mapping
@@ -89,14 +90,17 @@ def _words(value: Any) -> bool:
                                            for k, v in value.items())
 
 
-def _template_fault(value: str) -> str | None:
-    """A text with {n} that str.format fills with the number alone (the narrator's use)."""
-    if "{n}" not in value:
-        return "must say where the number goes with {n}"
+def _template_fault(value: str, model: str) -> str | None:
+    """A text with the {fields} of the English one (a number {n}, a {title}) that str.format
+    fills with those alone, as voiceguide does."""
+    fields = sorted({name for _, name, _, _ in string.Formatter().parse(model) if name})
+    missing = [f"{{{name}}}" for name in fields if f"{{{name}}}" not in value]
+    if missing:
+        return f"must say where {' and '.join(missing)} goes"
     try:
-        value.format(n="1")
+        value.format(**dict.fromkeys(fields, "1"))
     except (KeyError, IndexError, ValueError):
-        return "may hold no braces but {n} (write {{ and }} for a brace)"
+        return f"may hold no braces but {' '.join('{' + name + '}' for name in fields)} (write {{{{ and }}}} for a brace)"
     return None
 
 
@@ -130,8 +134,8 @@ def _shape_fault(key: str, value: Any, model: Any) -> str | None:
 
         if value not in CONVERTER_CLASSES:
             return f"{value!r} is not a language num2words knows (it knows {', '.join(sorted(CONVERTER_CLASSES))})"
-    if "{n}" in model:
-        return _template_fault(value)
+    if "{" in model:
+        return _template_fault(value, model)
     return None
 
 

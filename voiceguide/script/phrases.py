@@ -30,6 +30,10 @@ PHRASES: dict[str, dict[str, Any]] = {
         "introduction": "Introduction",                     # the chapter of text before any heading
         # The .txt transcript's markers: "(hold 30s)", "(wait 5s)", "(chime)", "(3 breaths: ...)"
         "marker_hold": "hold", "marker_wait": "wait", "marker_chime": "chime", "marker_breaths": "{n} breaths",
+        # The player page beside the audio (its labels, read aloud by screen readers) and the feed.
+        "player": "Player", "previous_chapter": "Previous chapter", "next_chapter": "Next chapter",
+        "play": "Play", "pause": "Pause", "position": "Position", "chapters": "Chapters",
+        "transcript": "Transcript", "feed_description": "Voice-guided sessions: {title}.",
         # How the narrator says numbers (English keeps its own hand-written rules in
         # voices/numwords.py and voices/normalize.py: its words never change, nor its cache keys).
         "numbers": "en",                 # num2words' language code
@@ -51,6 +55,9 @@ PHRASES: dict[str, dict[str, Any]] = {
         "caution": "Bevor wir beginnen, ein Wort zur Vorsicht.",
         "introduction": "Einleitung",
         "marker_hold": "halten", "marker_wait": "warten", "marker_chime": "Klang", "marker_breaths": "{n} Atemzüge",
+        "player": "Wiedergabe", "previous_chapter": "Vorheriges Kapitel", "next_chapter": "Nächstes Kapitel",
+        "play": "Abspielen", "pause": "Pause", "position": "Position", "chapters": "Kapitel",
+        "transcript": "Transkript", "feed_description": "Sprachgeführte Sitzungen: {title}.",
         "numbers": "de",
         "decimal": ",", "thousands": ".", "point": "Komma",
         "units": {"h": ("Stunde", "Stunden", "f"), "m": ("Minute", "Minuten", "f"),
@@ -70,6 +77,9 @@ PHRASES: dict[str, dict[str, Any]] = {
         "introduction": "Introducción",
         "marker_hold": "mantener", "marker_wait": "esperar", "marker_chime": "campana",
         "marker_breaths": "{n} respiraciones",
+        "player": "Reproductor", "previous_chapter": "Capítulo anterior", "next_chapter": "Capítulo siguiente",
+        "play": "Reproducir", "pause": "Pausa", "position": "Posición", "chapters": "Capítulos",
+        "transcript": "Transcripción", "feed_description": "Sesiones guiadas por voz: {title}.",
         "numbers": "es",
         "decimal": ",", "thousands": ".", "point": "coma",
         "units": {"h": ("hora", "horas", "f"), "m": ("minuto", "minutos", "m"),
@@ -88,6 +98,9 @@ PHRASES: dict[str, dict[str, Any]] = {
         "introduction": "Introduction",
         "marker_hold": "tenir", "marker_wait": "attendre", "marker_chime": "carillon",
         "marker_breaths": "{n} respirations",
+        "player": "Lecteur", "previous_chapter": "Chapitre précédent", "next_chapter": "Chapitre suivant",
+        "play": "Lecture", "pause": "Pause", "position": "Position", "chapters": "Chapitres",
+        "transcript": "Transcription", "feed_description": "Séances guidées par la voix : {title}.",
         "numbers": "fr",
         "decimal": ",", "thousands": " ", "point": "virgule",
         "units": {"h": ("heure", "heures", "f"), "m": ("minute", "minutes", "f"),
@@ -102,9 +115,11 @@ PHRASES: dict[str, dict[str, Any]] = {
 
 ENGLISH = PHRASES["en"]
 
-LATER_KEYS = frozenset({"marker_hold", "marker_wait", "marker_chime", "marker_breaths"})
-"""Keys a table added as a file may leave out, taking English's: the transcript's markers, and
-every key voiceguide adds after these (so that a table written for one version still works in
+LATER_KEYS = frozenset({"marker_hold", "marker_wait", "marker_chime", "marker_breaths", "player",
+                        "previous_chapter", "next_chapter", "play", "pause", "position", "chapters",
+                        "transcript", "feed_description"})
+"""Keys a table added as a file may leave out, taking English's: the transcript's markers, the
+player page's labels, the feed's description, and every key voiceguide adds after these (so that a table written for one version still works in
 the next; `voiceguide voices languages` says which it lacks)."""
 
 
