@@ -15,6 +15,7 @@ from typing import Callable
 from ..lengths import LengthTimer, SessionLength, session_length
 from ..script.model import Routine
 from ..settings import Settings
+from ..voices.base import Request
 
 MAX_KNOWN = 50_000          # sentences remembered (then forgotten all at once: rare, and only slower)
 
@@ -24,28 +25,32 @@ class Durations:
 
     def __init__(self, store: Path | None):
         self.store = store
-        self._known: dict[tuple, float] = {}
+        self._known: dict[Request, float] = {}
         self._lock = threading.Lock()
 
     def length(self, routine: Routine, settings: Settings) -> SessionLength:
         """`voiceguide.lengths.session_length(routine, settings, store)`, remembering what it
         read: for the session's voice and for each `{voice NAME}` section's own."""
         return session_length(routine, settings, self.store,
-                              wrap=lambda name, timer: self._remembering(routine, name, timer))
+                              wrap=lambda _name, timer: self._remembering(timer))
 
-    def _remembering(self, routine: Routine, voice_name: str, timer: LengthTimer) -> Callable[[str, float], float]:
-        """`timer`, with the durations it measured kept under everything that shapes them."""
-        cache = timer.cache
-        voice = (timer.engine, voice_name, routine.meta.language, tuple(sorted(routine.meta.pronounce.items())))
+    def _remembering(self, timer: LengthTimer) -> Callable[[str, float], float]:
+        """`timer`, with the durations it measured kept under the narrator's `Request`: the
+        words actually spoken (after the phrase table and pronunciations, which a user may
+        edit) and the voice actually picked, as the store keys them. Without a narrator
+        nothing is measured, so nothing is kept."""
+        cache, narrator = timer.cache, timer.narrator
+        if narrator is None or cache is None:
+            return timer
 
         def seconds(sentence: str, speed: float) -> float:
-            key = (voice, sentence, speed)
+            key = narrator.request(sentence, speed)
             known = self._known.get(key)
             if known is not None:
                 return known
-            hits = cache.hits if cache is not None else 0
+            hits = cache.hits
             found = timer(sentence, speed)
-            if cache is not None and cache.hits > hits:       # measured: it will never change
+            if cache.hits > hits:       # measured: it will never change
                 with self._lock:
                     if len(self._known) >= MAX_KNOWN:
                         self._known.clear()
