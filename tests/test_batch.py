@@ -232,6 +232,25 @@ def test_the_hash_follows_routine_and_options_only(tmp_path):
     assert changed[0].digest != first[0].digest                            # the text
 
 
+def test_the_hash_follows_an_added_phrase_table(tmp_path, monkeypatch):
+    """A routine in a language whose table the user added (script/phrasefiles.py): its words
+    ("30s" -> "trenta secondi") are spoken, so editing the table renders the item again."""
+    docs = (ROOT / "docs" / "voices.md").read_text(encoding="utf-8")
+    italian = docs.split("```toml\n", 1)[1].split("```", 1)[0]
+    table = tmp_path / "data" / "phrases" / "it.toml"
+    table.parent.mkdir(parents=True)
+    table.write_text(italian, encoding="utf-8")
+    monkeypatch.setenv("VOICEGUIDE_DATA_DIR", str(tmp_path / "data"))
+    write_routine(tmp_path, "mani", "# Mano\nMassaggia il palmo 30s.\n",
+                  'title = "Mani"\nlanguage = "it"\nambient = "none"\nengine = "pyttsx3"')
+    manifest = write(tmp_path, '[[session]]\nroutine = "mani.routine.md"\n')
+    (first,) = plan_batch(manifest, tmp_path / "out").items
+    assert first.error == "" and first.digest
+    assert plan_batch(manifest, tmp_path / "out").items[0].digest == first.digest      # unchanged
+    table.write_text(italian.replace('"secondi"', '"secondi lenti"'), encoding="utf-8")
+    assert plan_batch(manifest, tmp_path / "out").items[0].digest != first.digest      # its words
+
+
 def test_a_routine_with_mistakes_is_one_failed_item(tmp_path):
     folder = tmp_path / "routines"
     folder.mkdir()

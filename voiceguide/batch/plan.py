@@ -17,6 +17,7 @@ from ..session import check
 from ..settings import resolve
 from ..script.model import Routine
 from ..script.parse import Problem
+from ..script.phrases import added_file
 from .manifest import discover, load_manifest
 from .model import Item, ManifestError
 from .options import check_defaults
@@ -64,7 +65,8 @@ def _complete(item: Item, outdir: Path, routines: dict[str, Routine | BaseExcept
             message = f"{item.where}: {message}"
         return dataclasses.replace(item, error=message)
     sounds = [p for p in inputs if p.resolve() != Path(routine.source).resolve()]   # ambient, chime files
-    return dataclasses.replace(item, digest=item_digest(text, settings, sounds), expected=expected, settings=settings)
+    digest = item_digest(text, settings, sounds, added_file(routine.meta.language))
+    return dataclasses.replace(item, digest=digest, expected=expected, settings=settings)
 
 
 def check_duplicates(items: list[Item]) -> None:

@@ -1,9 +1,10 @@
 """Resume: what each output was rendered from, so an unchanged item is not rendered again.
 
 The hash covers everything that changes the audio and is cheap to know before rendering: the
-routine's text, the resolved options, an ambient sound file's bytes, voiceguide's version and
-the speech engines' versions. It is kept in a small JSON file in the output folder, rewritten
-atomically after every finished item (an interrupted batch keeps what it finished).
+routine's text, the resolved options, an ambient sound file's bytes, an added phrase table's
+bytes, voiceguide's version and the speech engines' versions. It is kept in a small JSON file
+in the output folder, rewritten atomically after every finished item (an interrupted batch
+keeps what it finished).
 """
 from __future__ import annotations
 
@@ -37,15 +38,18 @@ def _file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def item_digest(routine_text: bytes, settings: Settings, sound_files: Sequence[Path] = ()) -> str:
+def item_digest(routine_text: bytes, settings: Settings, sound_files: Sequence[Path] = (),
+                phrase_file: Path | None = None) -> str:
     """The content hash of one output: equal hashes mean the same audio would be rendered.
-    `sound_files` are the ambient and chime files it uses, if any."""
+    `sound_files` are the ambient and chime files it uses, if any; `phrase_file` the phrase
+    table its language reads from the data folder, if it is an added one (its words are spoken)."""
     from .. import __version__
     fields = {k: v for k, v in settings.to_json().items() if k not in NOT_HASHED}
     record: dict[str, Any] = {
         "routine": hashlib.sha256(routine_text).hexdigest(),
         "options": fields,
         "sound_files": [_file_digest(path) for path in sound_files],
+        "phrases": _file_digest(phrase_file) if phrase_file is not None else None,
         "voiceguide": __version__,
         "engines": engine_identity(),
     }
