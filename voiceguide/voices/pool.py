@@ -134,7 +134,7 @@ class WorkerProcess:
         try:
             self._proc.stdin.write(line)
             self._proc.stdin.flush()
-        except (BrokenPipeError, OSError) as exc:
+        except (BrokenPipeError, OSError, ValueError) as exc:     # ValueError: kill() closed the pipe meanwhile
             self.kill()
             raise WorkerDied(f"{self.label} worker went away: {exc}") from None
         deadline = time.monotonic() + timeout
