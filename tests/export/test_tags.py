@@ -137,6 +137,18 @@ def test_ffmetadata_has_a_language_key_only_when_one_is_said():
     assert parse_ffmetadata(ffmetadata(Tags("T", language="de-AT")))[0]["language"] == "de-AT"
 
 
+def test_only_mp4_files_get_the_mp4_language_atom(monkeypatch, tmp_path):
+    """Another container whose tags ffmpeg writes (Matroska here, added for the test) gets its
+    language from ffmpeg's metadata, never mutagen's MP4 writer (which cannot open it)."""
+    from voiceguide.export.encode import decoded_frames
+    from voiceguide.export.formats import FORMATS, Format
+
+    monkeypatch.setitem(FORMATS, "mka", Format("mka", "flac", "matroska", "s16le", "-compression_level", "5"))
+    path = tmp_path / "s.mka"
+    encode(tone(), path, sample_rate=SR, channels=1, tags=Tags("T", language="de-AT"))
+    assert decoded_frames(path) == (SR, SR)
+
+
 def test_the_language_tables_map_both_ways():
     assert (iso639_2("de"), iso639_2("DE-at"), iso639_2("pt_BR"), iso639_2("eo"), iso639_2("")) == \
         ("deu", "deu", "por", "", "")

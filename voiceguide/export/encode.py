@@ -115,7 +115,7 @@ def encode(blocks: Iterable[np.ndarray], path: str | os.PathLike, *, sample_rate
                 write_id3(tmp, tags, chapters, wav=fmt.name == "wav")
             elif fmt.chapters == "vorbis":
                 write_vorbis(tmp, tags, chapters)
-            elif tags and tags.language:             # mp4: ffmpeg wrote all but the language
+            elif fmt.name in ("m4a", "m4b") and tags and tags.language:     # ffmpeg wrote all but the language
                 write_mp4_language(tmp, tags.language)
             if cover is not None:
                 embed_picture(tmp, fmt.name, cover)
