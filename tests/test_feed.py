@@ -210,6 +210,24 @@ def test_the_channel_language_is_the_one_most_episodes_are_in(folder, tmp_path):
     assert parse(mixed).feed.language == "de"
 
 
+def test_a_language_tag_that_names_no_language_is_not_the_channels(tmp_path):
+    """Foreign files may say "German" or ISO 639-2's undetermined, multiple, no linguistic
+    content and uncoded: none is a <language> (RSS wants a language tag), so the one English
+    file, though the oldest, names the channel's language."""
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    said = ("en", "German", "und", "mul", "zxx", "mis", "Deutsch (Österreich)")      # newest last
+    for i, language in enumerate(said):
+        name = f"{i}.ogg"
+        encode(tone(1.0), foreign / name, sample_rate=SR, channels=1, tags=Tags(title=name, language=language))
+        os.utime(foreign / name, (EPOCH + 3600 * i, EPOCH + 3600 * i))
+    assert {e.path.name: e.language for e in feeds.scan(foreign)[0]} == {
+        "0.ogg": "en", **{f"{i}.ogg": "" for i in range(1, len(said))}}
+    feeds.write_feed(foreign, base_url=BASE)
+    assert [e.text for e in ET.parse(foreign / "feed.xml").getroot().iter("language")] == ["en"]
+    assert (feeds.episode_language(" pt_br "), feeds.episode_language("DE-at")) == ("pt-BR", "de-AT")
+
+
 def test_two_files_with_one_title_are_told_apart_by_their_names(folder):
     for ext in ("ogg", "opus"):
         (folder / f"{ext}-session.{ext}").unlink()

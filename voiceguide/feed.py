@@ -31,6 +31,7 @@ from urllib.parse import quote, urlsplit
 from .errors import VoiceguideError
 from .export.atomic import atomic_output, writing
 from .export.tags import Chapter, read_tags_and_chapters
+from .settings import language_tag
 
 FEED_NAME = "feed.xml"
 FEED_IMAGE = "feed.png"
@@ -43,6 +44,8 @@ AUDIO_TYPES = {".mp3": "audio/mpeg", ".m4a": "audio/x-m4a", ".m4b": "audio/mp4",
 TRANSCRIPT_TYPES = {".txt": "text/plain", ".srt": "application/x-subrip", ".vtt": "text/vtt"}
 """Transcript sidecars a render writes (bedtime.vtt), linked in this order when present: WebVTT,
 the one the namespace recommends, last, since readers that keep one (feedparser) keep the last."""
+NO_LANGUAGE = ("und", "mul", "zxx", "mis")
+"""ISO 639-2 codes that are shaped like a language tag but name none a podcast app could show."""
 CATEGORY = "Health & Fitness"
 NS = {"itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd",
       "podcast": "https://podcastindex.org/namespace/1.0",
@@ -128,7 +131,7 @@ def read_episode(path: Path) -> Episode:
     info = path.stat()
     return Episode(path, tags.get("title") or path.stem, tags.get("comment") or tags.get("description") or "",
                    tags.get("artist", ""), info.st_size, info.st_mtime, float(audio.info.length),
-                   AUDIO_TYPES[path.suffix.lower()], tuple(chapters), tags.get("language", "").strip())
+                   AUDIO_TYPES[path.suffix.lower()], tuple(chapters), episode_language(tags.get("language", "")))
 
 
 def scan(folder: str | Path) -> tuple[list[Episode], list[str]]:
@@ -192,6 +195,13 @@ def _previous(path: Path) -> dict[str, str]:
     if href.endswith("/" + FEED_NAME):
         found["base_url"] = href[:-len(FEED_NAME)]
     return {k: v.strip() for k, v in found.items() if v and v.strip()}
+
+
+def episode_language(tagged: str) -> str:
+    """A file's language tag as a feed's `<language>`: a BCP 47 tag, else "" (free text such as
+    "German", or a code that names no language: undetermined, multiple, none, uncoded)."""
+    tag = language_tag(tagged)
+    return "" if tag in NO_LANGUAGE else tag
 
 
 def feed_language(episodes: list[Episode]) -> str:

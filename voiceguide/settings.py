@@ -77,6 +77,15 @@ def _language_shape(value: str) -> str:
     return "-".join([primary.lower(), *(part.upper() if len(part) == 2 else part for part in rest)])
 
 
+def language_tag(value: str) -> str:
+    """`value` written as the `language` setting writes a tag ("pt_br" -> "pt-BR"), or "" when it
+    is not shaped like a BCP 47 tag (a file's tag may say "German"): one rule for every reader."""
+    try:
+        return _language_shape(value)
+    except ValueError:
+        return ""
+
+
 @dataclass(frozen=True)
 class Spec:
     """How one setting is typed, checked, offered and explained."""
