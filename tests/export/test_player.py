@@ -39,6 +39,7 @@ class _Page(HTMLParser):
         self.tags: list[str] = []
         self.links: list[str] = []
         self.scripts: list[dict[str, str | None]] = []
+        self.lang: str | None = None
         self._in_data = False
         self.data_text = ""
         self.feed(text)
@@ -46,6 +47,8 @@ class _Page(HTMLParser):
     def handle_starttag(self, tag, attrs):
         self.tags.append(tag)
         attrs = dict(attrs)
+        if tag == "html":
+            self.lang = attrs.get("lang")
         self.links += [v for k, v in attrs.items() if k in ("src", "href", "srcset", "poster", "action") and v]
         if tag == "script":
             self.scripts.append(attrs)
@@ -175,6 +178,18 @@ def test_titles_cannot_break_out_of_the_page(tmp_path, voice):
     assert data["title"] == nasty and data["description"] == nasty
     assert parsed.tags.count("script") == 2
     assert quote('odd "name" <1>.mp3', safe="") in parsed.links
+
+
+def test_the_page_is_in_the_routines_language(tmp_path, voice, timeline):
+    routine = short_routine()
+    german = plan(dataclasses.replace(routine, meta=dataclasses.replace(routine.meta, language="de")),
+                  timer=voice.timer)
+    assert german.language == "de"
+    for name, planned, lang in (("de", german, "de"), ("en", timeline, "en"),
+                                ("odd", dataclasses.replace(german, language='de"><b x="'), 'de"><b x="')):
+        page = write_player(planned, tmp_path / f"{name}.mp3", chapters_from_timeline(planned), duration=planned.total)
+        parsed, _ = read_page(page)
+        assert parsed.lang == lang and "b" not in parsed.tags       # a quote cannot end the attribute
 
 
 # -- written atomically --------------------------------------------------------------------------

@@ -92,6 +92,7 @@ def player_html(timeline: Timeline, audio_name: str, chapters: Sequence[Chapter]
     data = player_data(timeline, audio_name, chapters, duration=duration, description=description,
                        picture=picture)
     slots = {
+        "LANG": html.escape(timeline.language or "en"),      # what a screen reader reads it as
         "TITLE": html.escape(timeline.title),
         "DESCRIPTION": html.escape(description),
         "AUDIO_SRC": html.escape(quote(audio_name, safe="")),
