@@ -205,9 +205,12 @@ def test_the_channel_language_is_the_one_most_episodes_are_in(folder, tmp_path):
     assert parse(mixed).feed.language == "en"
     assert {e.path.name: e.language for e in feeds.scan(mixed)[0]} == \
         {"english.mp3": "en", "more-english.ogg": "en", "deutsch.m4a": "de"}
+    assert channel.findtext("description") == "Voice-guided sessions: mixed."
     (mixed / "more-english.ogg").unlink()           # one each: the newest episode's language
     feeds.write_feed(mixed)
     assert parse(mixed).feed.language == "de"
+    channel = ET.parse(mixed / "feed.xml").getroot().find("channel")
+    assert channel.findtext("description") == "Sprachgeführte Sitzungen: mixed."     # in its language
 
 
 def test_a_language_tag_that_names_no_language_is_not_the_channels(tmp_path):

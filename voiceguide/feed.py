@@ -31,6 +31,7 @@ from urllib.parse import quote, urlsplit
 from .errors import VoiceguideError
 from .export.atomic import atomic_output, writing
 from .export.tags import Chapter, read_tags_and_chapters
+from .script.phrases import ENGLISH, PhraseFileError, Phrases, phrases
 from .settings import language_tag
 
 FEED_NAME = "feed.xml"
@@ -215,6 +216,15 @@ def feed_language(episodes: list[Episode]) -> str:
     return next((e.language for e in newest_first if e.language and count[e.language] == most), "")
 
 
+def _words(language: str) -> Phrases:
+    """The phrase table of the channel's language (English when it has none, or a broken one:
+    a feed is no place to stop for it)."""
+    try:
+        return phrases(language) if language else ENGLISH
+    except PhraseFileError:
+        return ENGLISH
+
+
 def _rfc2822(mtime: float) -> str:
     return email.utils.format_datetime(datetime.fromtimestamp(int(mtime), timezone.utc))
 
@@ -274,9 +284,9 @@ def render_xml(folder: Path, episodes: list[Episode], feed: Channel) -> bytes:
     ch = _sub(rss, "channel")
     _sub(ch, "title", feed.title)
     _sub(ch, "link", feed.base_url)
-    description = f"Voice-guided sessions: {feed.title}."
-    _sub(ch, "description", description)
     language = feed_language(episodes)
+    description = _words(language)["feed_description"].format(title=feed.title)
+    _sub(ch, "description", description)
     if language:
         _sub(ch, "language", language)
     _sub(ch, "atom:link", href=feed.base_url + FEED_NAME, rel="self", type="application/rss+xml")

@@ -190,6 +190,11 @@ def test_the_page_is_in_the_routines_language(tmp_path, voice, timeline):
         page = write_player(planned, tmp_path / f"{name}.mp3", chapters_from_timeline(planned), duration=planned.total)
         parsed, _ = read_page(page)
         assert parsed.lang == lang and "b" not in parsed.tags       # a quote cannot end the attribute
+    text = (tmp_path / "de.html").read_text(encoding="utf-8")       # its words too, for screen readers
+    assert '<h2 id="chapters-heading">Kapitel</h2>' in text and 'aria-label="Vorheriges Kapitel"' in text
+    assert '"labels":{"play":"Abspielen","pause":"Pause"}' in text and "{{" not in text
+    english = (tmp_path / "en.html").read_text(encoding="utf-8")
+    assert '<h2 id="transcript-heading">Transcript</h2>' in english and 'aria-label="Play"' in english
 
 
 # -- written atomically --------------------------------------------------------------------------

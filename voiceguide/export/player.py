@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Sequence
 from urllib.parse import quote
 
+from ..script.phrases import phrases
 from ..timeline import Timeline
 from .atomic import write_text
 from .sidecars import cues
@@ -30,6 +31,8 @@ ARTWORK_SIZE = 512
 """Pixels a side of the page's artwork: what lock screens show, and a page a tenth the size
 of one carrying the 1400-pixel podcast cover."""
 
+LABELS = ("player", "previous_chapter", "play", "next_chapter", "position", "chapters", "transcript")
+"""The page's words, from the routine's phrase table (script/phrases.py), as {{L_KEY}} slots."""
 _SLOT = re.compile(r"\{\{([A-Z_]+)\}\}")
 
 
@@ -65,6 +68,7 @@ def player_data(timeline: Timeline, audio_name: str, chapters: Sequence[Chapter]
                 description: str = "", picture: bytes | None = None) -> dict:
     """Everything the page shows, as the JSON it carries: times in seconds, each cue with the
     index of the chapter it is heard in (the page groups the transcript by chapter)."""
+    words = phrases(timeline.language)
     return {
         "title": timeline.title,
         "description": description,
@@ -76,6 +80,7 @@ def player_data(timeline: Timeline, audio_name: str, chapters: Sequence[Chapter]
         "cues": [{"start": round(c.start, 3), "end": round(c.end, 3), "text": c.text,
                   "chapter": _chapter_of(c.start, chapters)} for c in cues(timeline)],
         "artwork": artwork(picture) if picture else None,
+        "labels": {key: words[key] for key in ("play", "pause")},     # the play button's, as it turns
     }
 
 
@@ -98,6 +103,8 @@ def player_html(timeline: Timeline, audio_name: str, chapters: Sequence[Chapter]
         "AUDIO_SRC": html.escape(quote(audio_name, safe="")),
         "DATA": _inline_json(data),
     }
+    words = phrases(timeline.language)          # the labels in the routine's language
+    slots.update({f"L_{key.upper()}": html.escape(words[key]) for key in LABELS})
     template = resources.files(__package__).joinpath("player_template.html").read_text(encoding="utf-8")
     return _SLOT.sub(lambda m: slots[m.group(1)], template)     # one pass: inserted text is never re-read
 
