@@ -22,8 +22,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests" / "studio"))
-from browser_support import VIEWPORT, launch, missing_browser  # noqa: E402
+sys.path[:0] = [str(ROOT / "tests" / "studio"), str(ROOT / "tests")]
+from browser_support import VIEWPORT  # noqa: E402
+from support.browser import missing_browser, running_browser  # noqa: E402
 
 TICKS = os.sysconf("SC_CLK_TCK")
 SERVE = """
@@ -94,8 +95,6 @@ def main() -> int:
     if reason:
         print(f"bench_studio: cannot run: {reason}")
         return 2
-    from playwright.sync_api import sync_playwright
-
     with tempfile.TemporaryDirectory(prefix="vg-bench-studio-") as tmp:
         folder, store = Path(tmp, "folder"), Path(tmp, "store")
         folder.mkdir()
@@ -107,8 +106,7 @@ def main() -> int:
             if not url.startswith("http"):
                 print("bench_studio: the server did not start")
                 return 1
-            with sync_playwright() as playwright:
-                browser = launch(playwright)
+            with running_browser() as browser:
                 page = browser.new_page(viewport=VIEWPORT)
                 library = []
                 for _ in range(args.loads):
@@ -130,7 +128,6 @@ def main() -> int:
                 render_pids = [pid for pid, cmd in chromium.items() if b"--type=renderer" in cmd]
                 shares = idle_shares({"server": [server.pid], "renderer": render_pids,
                                       "chromium": list(chromium)}, args.idle)
-                browser.close()
         finally:
             server.terminate()
             server.wait(10)

@@ -25,6 +25,8 @@ from voiceguide.export.player import ARTWORK_SIZE, player_path, write_player
 from voiceguide.export.sidecars import cues
 from voiceguide.export.tags import chapters_from_timeline
 from voiceguide.timeline import plan
+from support.browser import missing_browser, running_browser
+
 from .conftest import short_routine
 
 PHONE = {"width": 390, "height": 844}
@@ -240,15 +242,7 @@ def test_render_checks_the_page_before_any_work(tmp_path):
 
 # -- in the browser, from file:// -----------------------------------------------------------------
 
-def _missing_browser() -> str | None:
-    try:
-        from studio.browser_support import missing_browser     # tests/studio (no package): one launcher
-    except ImportError as exc:
-        return f"the studio's browser helpers cannot load: {exc}"
-    return missing_browser()
-
-
-browser_test = pytest.mark.skipif(_missing_browser() is not None, reason=str(_missing_browser()))
+browser_test = pytest.mark.skipif(missing_browser() is not None, reason=str(missing_browser()))
 
 RECORD_HANDLERS = """
 window.__handlers = {};
@@ -262,14 +256,8 @@ CURRENT_CUE = "() => { const n = document.querySelector('#transcript .cue.now');
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-    from studio.browser_support import launch
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with running_browser() as browser:
+        yield browser
 
 
 @pytest.fixture

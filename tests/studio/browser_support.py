@@ -1,5 +1,5 @@
-"""Helpers for the studio's browser tests: Debian's chromium driven by pip's playwright, and
-a small client for the same server's API (to compare the page with what the API says)."""
+"""Helpers for the studio's browser tests (the browser itself: tests/support/browser.py): a
+small client for the same server's API, to compare the page with what the API says."""
 from __future__ import annotations
 
 import shutil
@@ -8,27 +8,7 @@ from pathlib import Path
 
 import httpx
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--autoplay-policy=no-user-gesture-required", "--disable-quic",
-]
 VIEWPORT = {"width": 1280, "height": 800}
-
-
-def missing_browser() -> str | None:
-    """Why the browser tests cannot run here, or None when they can."""
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "playwright is not installed (pip install playwright; it is in the dev extra)"
-    if not CHROMIUM.exists():
-        return f"Debian's chromium is not installed at {CHROMIUM} (apt-get install chromium)"
-    return None
-
-
-def launch(playwright):
-    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
 
 
 class StudioApi:

@@ -3,11 +3,11 @@ user walks, from copying a built-in to downloading the render, checked against t
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 
-from browser_support import VIEWPORT, StudioApi, keep_screenshot, launch, missing_browser, png_size
+from browser_support import VIEWPORT, StudioApi, keep_screenshot, png_size
+from support.browser import missing_browser, running_browser
 
 pytestmark = pytest.mark.skipif(missing_browser() is not None, reason=str(missing_browser()))
 
@@ -30,13 +30,8 @@ def studio(tmp_path_factory, speech_cache):
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with running_browser() as browser:
+        yield browser
 
 
 @pytest.fixture
