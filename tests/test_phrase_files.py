@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from voiceguide import api
 from voiceguide.cli import main
 from voiceguide.export.sidecars import txt
-from voiceguide.script import phrases
+from voiceguide.script import phrasefiles, phrases
 from voiceguide.script.parse import RoutineError, parse_routine
 from voiceguide.timeline import plan
 from voiceguide.voices import Narrator
@@ -225,3 +225,22 @@ def test_a_table_broken_after_the_routine_was_read_is_one_line(data_dir, tmp_pat
     with pytest.raises(VoiceguideError, match="missing key 'right'"):
         normalize("Massaggia il palmo 30s.", language="it")
     assert routine.meta.language == "it"
+
+
+@pytest.mark.parametrize("tag", ["de", "fr", "en"])
+def test_the_template_of_a_shipped_table_reads_back_as_that_table(data_dir, tag):
+    result = CliRunner().invoke(main, ["voices", "languages", "--template", tag])
+    assert result.exit_code == 0 and result.output.startswith(f'# Phrase table for "{tag}": save it as ')
+    path = add_table(data_dir, result.output, tag)
+    assert phrasefiles.load(path) == {k: v for k, v in phrases.PHRASES[tag].items()}
+
+
+def test_a_template_for_a_new_language_is_english_to_translate(data_dir):
+    result = CliRunner().invoke(main, ["voices", "languages", "--template", "it-CH"])
+    assert result.exit_code == 0 and "Every value below is English: translate each one" in result.output
+    path = add_table(data_dir, result.output, "it-ch")
+    table = phrasefiles.load(path)
+    assert table["name"] == "it-ch" and table["numbers"] == "it" and table["left"] == "left"
+    assert normalize("30s.", language="it-CH") == "trenta seconds."      # numbers at once, words to translate
+    refused = CliRunner().invoke(main, ["voices", "languages", "--template", "no such"])
+    assert refused.exit_code == 2 and refused.output.strip() == '"no such" is not a language tag like "it" or "pt-BR"'

@@ -97,8 +97,10 @@ def voices_remove(name: str) -> None:
 
 @voices.command("languages")
 @click.option("--json", "as_json", is_flag=True, help="Print the listing as JSON.")
+@click.option("--template", metavar="TAG",
+              help="Print a phrase table for TAG to translate (its own if there is one, else English's).")
 @reports_errors
-def voices_languages(as_json: bool) -> None:
+def voices_languages(as_json: bool, template: str | None) -> None:
     """List the languages a routine can be written in.
 
     These are the tags `language = "..."` takes: the phrase tables voiceguide ships and the
@@ -106,10 +108,15 @@ def voices_languages(as_json: bool) -> None:
     language"). A table you added that cannot be used is listed with why.
 
     \b
-    Example:
+    Examples:
       voiceguide voices languages
+      voiceguide voices languages --template it > ~/.local/share/voiceguide/phrases/it.toml
     """
-    from ..script.phrases import languages, phrase_dir
+    from ..script.phrases import languages, phrase_dir, template_for
+
+    if template is not None:
+        click.echo(template_for(template), nl=False)
+        return
 
     listing = languages()
     if as_json:

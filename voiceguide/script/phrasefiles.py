@@ -145,3 +145,25 @@ def _tupled(data: dict[str, Any]) -> dict[str, Any]:
     out["units"] = {unit: tuple(words) for unit, words in data["units"].items()}
     out["one"] = {gender: tuple(tuple(pair) for pair in pairs) for gender, pairs in data["one"].items()}
     return out
+
+
+def to_toml(table: Mapping[str, Any], header: str = "") -> str:
+    """`table` as a phrase file (`load` reads it back equal): plain keys first, then the tables.
+    For a starting point to translate (`voiceguide voices languages --template TAG`)."""
+    lines = [f"# {line}" if line else "#" for line in header.splitlines()]
+    plain = {k: v for k, v in table.items() if not isinstance(v, Mapping)}
+    lines += [f"{_key(k)} = {_value(v)}" for k, v in plain.items()]
+    for name, inner in table.items():
+        if isinstance(inner, Mapping):
+            lines += ["", f"[{name}]"] + [f"{_key(k)} = {_value(v)}" for k, v in inner.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else _value(key)
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, str):
+        return '"' + "".join(c if c not in '"\\' and c >= " " else f"\\u{ord(c):04x}" for c in value) + '"'
+    return "[" + ", ".join(_value(v) for v in value) + "]"

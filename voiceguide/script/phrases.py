@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping
 
-from .phrasefiles import PhraseFileError, load, phrase_dir, phrase_file  # noqa: F401  (PhraseFileError: for callers)
+from .phrasefiles import PhraseFileError, load, phrase_dir, phrase_file, to_toml  # noqa: F401  (PhraseFileError: for callers)
 
 Phrases = Mapping[str, Any]
 
@@ -218,3 +218,22 @@ def _keys_in(path: Path) -> set[str]:
     import tomllib
 
     return set(tomllib.loads(path.read_text(encoding="utf-8")))
+
+
+def template_for(language: str) -> str:
+    """A phrase file for `language` to translate: its own table if it has one, else English's,
+    headed by where to save it and what to change."""
+    tag = normal_tag(language)
+    if not tag or not all(part.isalnum() for part in tag.split("-")):
+        raise PhraseFileError(f'"{language}" is not a language tag like "it" or "pt-BR"')
+    table = lookup(tag) or ENGLISH
+    own = table is not ENGLISH or is_english(tag)
+    header = (f"Phrase table for \"{tag}\": save it as {phrase_dir() / (tag + '.toml')}\n"
+              + ("" if own else "Every value below is English: translate each one (see docs/voices.md, Languages).\n")
+              + "Keep the keys, the {n} and {title} fields, and each unit's [one, several, gender].")
+    if own:
+        return to_toml(table, header)
+    from num2words import CONVERTER_CLASSES     # numbers are spelled right away if it knows the language
+
+    primary = tag.split("-")[0]
+    return to_toml({**table, "name": tag, "numbers": primary if primary in CONVERTER_CLASSES else "en"}, header)
