@@ -7,18 +7,19 @@ import os
 import re
 import subprocess
 import sys
+from importlib import resources
 from io import BytesIO
 from pathlib import Path
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from PIL import Image
+from PIL import Image, ImageFont
 
 from voiceguide.cli import main
 from voiceguide.errors import SettingError
 from voiceguide.export.artwork import checked_picture, read_picture
-from voiceguide.export.cover import SIZE, cover_png, routine_cover_png, routine_name, session_cover
+from voiceguide.export.cover import FONT, SIZE, cover_png, routine_cover_png, routine_name, session_cover
 from voiceguide.export.encode import export
 from voiceguide.export.formats import EncodeError, resolve_format
 from voiceguide.export.tags import Tags, chapters_from_timeline, read_tags_and_chapters
@@ -122,6 +123,44 @@ def test_the_title_is_drawn_inside_the_margins_above_the_moon(title):
     (top, left), (bottom, right) = changed.min(axis=0), changed.max(axis=0)
     assert left >= 100 and right <= SIZE - 100, (left, right)
     assert top >= 100 and bottom < SIZE * 0.37, (top, bottom)          # the moon starts at 0.395
+
+
+TITLE_AREA = (slice(0, int(SIZE * 0.4)), slice(None))                  # above the moon
+
+
+def title_area(png: bytes) -> np.ndarray:
+    return pixels(png)[TITLE_AREA]
+
+
+@pytest.mark.parametrize("title", ["Füße und Hände: Öl für die Nacht", "Détente à la fenêtre, cœur ouvert, reçu",
+                                   "Вечерняя медитация перед сном", "Βραδινός διαλογισμός για ύπνο"])
+def test_titles_in_other_scripts_are_drawn_in_letters_not_boxes(title):
+    """Pillow's built-in font drew every letter beyond ASCII as the same .notdef box. In the
+    shipped font each such letter has a glyph of its own, unlike U+FFFF (no font has that),
+    and changing those letters changes the drawn title."""
+    folder = resources.files("voiceguide.export") / "fonts"
+    assert (folder / "LICENSE-DejaVu.txt").read_text().startswith("Fonts are (c) Bitstream")
+    with resources.as_file(folder / FONT) as path:
+        font = ImageFont.truetype(str(path), 64)
+    letters = sorted({c for c in title if not c.isascii()})
+    masks = {c: (font.getmask(c).size, bytes(font.getmask(c))) for c in letters + ["\uffff"]}
+    box = masks.pop("\uffff")
+    assert all(mask != box for mask in masks.values()), [c for c, mask in masks.items() if mask == box]
+    assert len(set(masks.values())) == len(letters)                     # boxes would all be one
+
+    drawn, blank = title_area(cover_png(title, "same")), title_area(cover_png("", "same"))
+    assert (np.abs(drawn - blank).max(axis=2) > 40).sum() > 2000, "no title drawn"
+    swapped = title.translate({ord(a): b for a, b in zip(letters, letters[1:] + letters[:1])})
+    assert swapped != title
+    assert (np.abs(title_area(cover_png(swapped, "same")) - drawn).max(axis=2) > 40).sum() > 200
+
+
+@pytest.mark.parametrize("title", ["夜の瞑想", "Evening 瞑想", "Calm 🌙"])
+def test_a_title_the_font_cannot_draw_is_left_off_the_cover(title):
+    """Boxes would say less than no title (the title is in the file's tags): the cover is the
+    one drawn with an empty title, everything else as it was."""
+    assert cover_png(title, "same") == cover_png("", "same")
+    assert cover_png(title, "same") != cover_png("", "other")            # still coloured by the name
 
 
 def test_a_routines_name_is_its_file_or_builtin_name():

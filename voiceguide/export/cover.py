@@ -32,6 +32,7 @@ MAX_TITLE = 200                  # characters of the title that are ever drawn (
 _HORIZON = 0.63                  # of the height: where the sky meets the water
 _MOON = (0.5, 0.47, 0.075)       # centre x, y and radius, as fractions of the size
 _MURKY = (80.0, 125.0)           # hues left out: olive and khaki at dusk lightness look muddy
+FONT = "DejaVuSans-Bold.ttf"     # in fonts/, with its licence
 
 
 def routine_name(routine: Routine) -> str:
@@ -140,6 +141,32 @@ def _motif(hue: float) -> np.ndarray:
 # -- the title --------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=32)
+def _font(size: int):
+    """DejaVu Sans Bold at `size`, shipped with the package: one look for every language, and
+    glyphs for Latin, Greek and Cyrillic (Pillow's built-in font has ASCII only)."""
+    from importlib import resources
+
+    from PIL import ImageFont
+
+    with resources.as_file(resources.files(__package__) / "fonts" / FONT) as path:
+        return ImageFont.truetype(str(path), size)
+
+
+def _mask(font, character: str) -> tuple[tuple[int, int], bytes]:
+    mask = font.getmask(character)
+    return mask.size, bytes(mask)
+
+
+def drawable(text: str) -> bool:
+    """Whether the font has a glyph for every character of `text`. A missing one would draw
+    as the .notdef box, so each character's mask is compared with that of U+FFFF, which no
+    font has."""
+    font = _font(32)
+    box = _mask(font, "\uffff")
+    return all(_mask(font, c) != box for c in set(text) if not c.isspace())
+
+
 def _wrapped(title: str, font, width: int) -> list[str]:
     """The title's words in lines no wider than `width` (a word wider than that is cut)."""
     lines: list[str] = []
@@ -158,11 +185,9 @@ def _wrapped(title: str, font, width: int) -> list[str]:
 def _fitted(title: str, width: int, height: int):
     """(font, lines) for the largest size at which the title fits the box in at most three
     lines; a longer title is cut with an ellipsis at the smallest size."""
-    from PIL import ImageFont
-
     title = title[:MAX_TITLE]
     for size in range(136, 63, -8):
-        font = ImageFont.load_default(size=size)
+        font = _font(size)
         lines = _wrapped(title, font, width)
         if len(lines) <= 3 and len(lines) * size * 1.2 <= height:
             return font, lines
@@ -176,10 +201,11 @@ def _fitted(title: str, width: int, height: int):
 def _draw_title(image, title: str, hue: float) -> None:
     from PIL import ImageDraw
 
-    if not title.split():
+    text = " ".join(title.split())
+    if not text or not drawable(text[:MAX_TITLE]):     # boxes would say less than no title
         return
     top, bottom = _MARGIN, int((_MOON[1] - _MOON[2] * 1.6) * SIZE)
-    font, lines = _fitted(" ".join(title.split()), SIZE - 2 * _MARGIN, bottom - top)
+    font, lines = _fitted(text, SIZE - 2 * _MARGIN, bottom - top)
     step = font.size * 1.2
     first = (top + bottom) / 2 - step * (len(lines) - 1) / 2
     ink = tuple(int(round(c * 255)) for c in _colour(0.97, 0.02, hue + 40.0))
