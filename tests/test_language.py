@@ -173,6 +173,7 @@ def test_a_language_without_phrases_is_refused_at_its_line():
 def test_the_timeline_speaks_the_languages_cues():
     timeline = plan(parse_routine(GERMAN, "hand.routine.md"))
     assert timeline.language == "de" and timeline.cues == ("Einatmen.", "Und ausatmen.")
+    assert [e.text for e in timeline.events if e.kind == "breathe"] == ["2 Atemzüge"] * 2   # as plan shows it
     texts = spoken_texts(timeline)
     assert "Einatmen." in texts and "Und ausatmen." in texts and BREATHE_IN_CUE not in texts
     assert timeline.sections[0].title == "Einleitung"        # text before any heading

@@ -334,8 +334,11 @@ def _fit(drafts: list[_Draft], length: float, speed: float) -> None:
 def _assemble(routine: Routine, speed: float, drafts: list[_Draft]) -> Timeline:
     events: list[Event] = []
     t = 0.0
+    language = routine.meta.language
+    words = phrases(language)
     for d in drafts:
-        events.append(Event(t, d.duration, d.kind, d.section, d.text, d.step, d.flexible, d.pace, d.voice))
+        text = words["marker_breaths"].format(n=d.step.count) if d.kind == "breathe" else d.text   # "2 Atemzüge"
+        events.append(Event(t, d.duration, d.kind, d.section, text, d.step, d.flexible, d.pace, d.voice))
         t += d.duration
     total = t
     first: dict[int, Event] = {}
@@ -344,8 +347,7 @@ def _assemble(routine: Routine, speed: float, drafts: list[_Draft]) -> Timeline:
         first.setdefault(e.section, e)
         last[e.section] = e
     spans: list[SectionSpan] = []
-    language = routine.meta.language
-    untitled = phrases(language)["introduction"]     # the chapter of text before any heading
+    untitled = words["introduction"]     # the chapter of text before any heading
     for index, section in enumerate(routine.sections):
         start = first[index].start if index in first else (spans[-1].start + spans[-1].duration if spans else 0.0)
         end = last[index].end if index in last else start
