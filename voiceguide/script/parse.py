@@ -15,7 +15,7 @@ from .front import parse_front
 from .headings import heading_attributes, heading_flags
 from .model import Breathe, Chime, Hold, Pause, Routine, Say, Section, Step, Wait
 from .pace import take_pace
-from .phrases import ENGLISH, PhraseFileError, Phrases, lookup, unknown_message
+from .phrases import ENGLISH, Phrases, table_for
 from .problems import CONTROL as _CONTROL, Collector as _Collector, Problem, RoutineError, excerpt
 
 __all__ = ["FENCE", "Problem", "RoutineError", "excerpt", "parse_bytes", "parse_routine"]
@@ -366,13 +366,10 @@ def parse_routine(text: str, source: str = "<routine>", limits: Limits = DEFAULT
         raise RoutineError([Problem(source, first_content + 1, f"front matter opened with '{FENCE}' is never closed")])
     meta = parse_front(lines[first_content + 1:close], first_content + 2, out)
     if meta is not None:     # the body says {side} and [caution] in the routine's language
-        try:
-            table, fault = lookup(meta.language), None
-        except PhraseFileError as exc:     # the user's own table for it is broken: say where
-            table, fault = None, f'language "{meta.language}": {exc}'
+        table, fault = table_for(meta.language)
         out.words, out.caution = table or ENGLISH, meta.caution
-        if table is None:
-            out.add(meta.lines.get("language", first_content + 2), fault or unknown_message(meta.language))
+        if fault:
+            out.add(meta.lines.get("language", first_content + 2), fault)
     drafts = _parse_body(lines[close + 1:], close + 2, out)
     sections = _expand(drafts, out.words)
     if not out.problems and not any(section.steps for section in sections):

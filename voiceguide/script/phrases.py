@@ -158,6 +158,16 @@ def lookup(language: str) -> Phrases | None:
     return None
 
 
+def table_for(language: str) -> tuple[Phrases | None, str | None]:
+    """(the table, None), or (None, why there is none: no table, or the user's own is broken)
+    for the parser to report at the routine's `language` line."""
+    try:
+        table = lookup(language)
+    except PhraseFileError as exc:
+        return None, f'language "{language}": {exc}'
+    return (table, None) if table is not None else (None, unknown_message(language))
+
+
 def phrases(language: str) -> Phrases:
     """`lookup`, for a language already checked (the parser refuses one without a table)."""
     return lookup(language) or ENGLISH
