@@ -134,12 +134,14 @@ class Store:
         path = self.path(namespace, key)
         blob = encode(namespace, key, payload)
         error: OSError | None = None
-        for _attempt in range(5):
+        for _attempt in range(_PUT_ATTEMPTS):
             tmp = None
             try:
+                # The temp file right after the folder: once it is there, a concurrent clear
+                # cannot remove the folder (it only removes empty ones) while we write.
                 path.parent.mkdir(parents=True, exist_ok=True)
-                tempfiles.sweep(path.parent, _TEMPS, once=True)   # what killed processes left
                 fd, tmp = tempfile.mkstemp(prefix=f"{key[:16]}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
+                tempfiles.sweep(path.parent, _TEMPS, once=True)   # what killed processes left
                 with os.fdopen(fd, "wb") as f:
                     f.write(blob)
                 kept = _publish(tmp, path, namespace, key)
@@ -249,6 +251,11 @@ def usage(root: str | os.PathLike[str]) -> dict[str, Usage]:
     """What every namespace of the store at `root` holds (for `voiceguide cache info`)."""
     store = Store(root)
     return {namespace: store.info(namespace) for namespace in NAMESPACES}
+
+
+_PUT_ATTEMPTS = 50
+"""Tries at writing an entry whose folder a concurrent clear keeps removing: each lost race
+costs two system calls, so a loaded machine gets many before the cache is called unwritable."""
 
 
 def clear_all(root: str | os.PathLike[str]) -> dict[str, int]:
