@@ -3,9 +3,10 @@
 voiceguide ships tables for a few languages (script/phrases.py). Someone who brings an Italian
 voice should not have to edit an installed package to speak Italian, so a table can also be a
 TOML file in voiceguide's data folder (`~/.local/share/voiceguide/phrases/it.toml`, or under
-$VOICEGUIDE_DATA_DIR), named by its lowercase BCP 47 tag (`pt-br.toml`). It has exactly the
-keys of the English table, of the same shapes; anything else is refused with the file, the
-line where TOML knows one, and what is wrong, so a typo never turns into silent English.
+$VOICEGUIDE_DATA_DIR), named by its lowercase BCP 47 tag (`pt-br.toml`). It has the keys of
+the English table, of the same shapes (those voiceguide added later may be left out, taken from
+English: phrases.LATER_KEYS); anything else is refused with the file, the line where TOML knows
+one, and what is wrong, so a typo never turns into silent English.
 """
 from __future__ import annotations
 
