@@ -333,6 +333,7 @@ def test_render_feed_writes_the_transcript_chapters_and_feed(tmp_path, cache_env
     assert parsed.feed.language == "en"      # the routine's language (the default), via the file's tags
     assert int(entry.enclosures[0].length) == out.stat().st_size
     assert entry.podcast_transcript["type"] == "text/vtt" and entry.podcast_transcript["url"].endswith("/unwind.vtt")
+    assert [t["language"] for t in transcripts(out.parent)["Unwind"]] == ["en"]     # the episode's language
     vtt = (out.parent / "unwind.vtt").read_text()
     assert vtt.startswith("WEBVTT") and "Let your shoulders drop." in vtt
     document = json.loads((out.parent / "unwind.chapters.json").read_text())

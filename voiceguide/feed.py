@@ -273,6 +273,8 @@ def _item(channel_element: ET.Element, episode: Episode, title: str, feed: Chann
         transcript = episode.path.with_suffix(suffix)
         if transcript.is_file():
             attributes = {"rel": "captions"} if suffix != ".txt" else {}
+            if episode.language:        # the episode's own, as Podcasting 2.0 lets a transcript say
+                attributes["language"] = episode.language
             _sub(item, "podcast:transcript", url=url(transcript), type=mime, **attributes)
 
 
