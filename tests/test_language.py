@@ -7,7 +7,6 @@ language's phrase table. English stays exactly as it was.
 """
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -29,6 +28,7 @@ from voiceguide.voices.cache import SpeechCache
 from voiceguide.voices.dsp import read_audio
 from voiceguide.voices.language import NoVoiceForLanguage, best_voice
 from voiceguide.voices.normalize import normalize
+from support.voices import joe_as_german
 
 GERMAN = """\
 +++
@@ -200,17 +200,11 @@ def test_best_voice_prefers_the_exact_tag_then_the_plain_language():
 def test_an_added_piper_voice_for_the_language_comes_before_espeak(tmp_path, monkeypatch):
     """Its config names its language; joe's weights stand in for a German model (nothing is
     synthesized: the narrator only picks)."""
-    from voiceguide.voices.piper_engine import PiperEngine, find_voices
+    from voiceguide.voices.piper_engine import PiperEngine
     if not PiperEngine().available():
         pytest.skip("piper is not installed here")
-    joe = next(v for v in find_voices() if v.name == "joe")
-    folder = tmp_path / "voices"
-    folder.mkdir()
-    config = json.loads(joe.config.read_text())
-    config["language"] = {**config.get("language", {}), "code": "de_DE"}
-    (folder / "de_DE-probe-medium.onnx").symlink_to(joe.model)
-    (folder / "de_DE-probe-medium.onnx.json").write_text(json.dumps(config))
-    monkeypatch.setenv("VOICEGUIDE_VOICE_DIR", str(folder))
+    joe_as_german(tmp_path / "voices")
+    monkeypatch.setenv("VOICEGUIDE_VOICE_DIR", str(tmp_path / "voices"))
     with Narrator(language="de", cache=None, jobs=1) as narrator:
         assert (narrator.engine.name, narrator.voice) == ("piper", "de_DE-probe-medium")
     with Narrator(engine="pyttsx3", language="de", cache=None, jobs=1) as narrator:

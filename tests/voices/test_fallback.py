@@ -173,9 +173,7 @@ def test_a_fallback_speaks_the_sessions_language_or_not_at_all(tmp_path, monkeyp
     """German through espeak, which fails: piper may take the sentence only with a German
     voice (an added one: joe's weights under a German config stand in), never with joe reading
     German with English sounds."""
-    import json
-
-    from voiceguide.voices.piper_engine import find_voices
+    from support.voices import joe_as_german
 
     failing = Pyttsx3Engine(retries=0, env={"VOICEGUIDE_FAULT": "error"})
     notices: list[str] = []
@@ -186,19 +184,13 @@ def test_a_fallback_speaks_the_sessions_language_or_not_at_all(tmp_path, monkeyp
                 narrator.speech("Atme ruhig ein.", 1.0)
         assert 'piper: piper has no voice for language "de"' in str(info.value)
 
-        joe = next(v for v in find_voices() if v.name == "joe")
-        folder = tmp_path / "voices"
-        folder.mkdir()
-        config = json.loads(joe.config.read_text())
-        config["language"] = {**config.get("language", {}), "code": "de_DE"}
-        (folder / "de_DE-probe-medium.onnx").symlink_to(joe.model)
-        (folder / "de_DE-probe-medium.onnx.json").write_text(json.dumps(config))
-        monkeypatch.setenv("VOICEGUIDE_VOICE_DIR", str(folder))
+        german = joe_as_german(tmp_path / "voices")
+        monkeypatch.setenv("VOICEGUIDE_VOICE_DIR", str(tmp_path / "voices"))
         with Narrator([failing, piper], language="de", voice="gmw/de", cache=False, jobs=1,
                       on_warning=notices.append) as narrator:
             speech = narrator.speech("Atme ruhig ein.", 1.0)
             assert speech.engine == "piper" and speech.duration > 0.5
-            assert narrator.request("Atme ruhig ein.", 1.0, index=1).voice.startswith("de_DE-probe-medium")
+            assert narrator.request("Atme ruhig ein.", 1.0, index=1).voice.startswith(german)
         assert any("using piper for it instead" in n for n in notices)
     finally:
         failing.close()
