@@ -42,6 +42,15 @@ def phrase_file(tag: str) -> Path | None:
 def load(path: Path) -> dict[str, Any]:
     """The checked table in `path`, shaped like the English one. Cached while the file's size
     and time stay the same: the narrator asks for the table per sentence."""
+    return _loaded(path)[0]
+
+
+def left_to_english(path: Path) -> frozenset[str]:
+    """The later keys the (checked) file leaves out, so that English's serve (for listings)."""
+    return _loaded(path)[1]
+
+
+def _loaded(path: Path) -> tuple[dict[str, Any], frozenset[str]]:
     try:
         info = path.stat()
     except OSError as exc:
@@ -50,7 +59,7 @@ def load(path: Path) -> dict[str, Any]:
 
 
 @functools.lru_cache(maxsize=16)
-def _load(path: str, _mtime: int, size: int) -> dict[str, Any]:
+def _load(path: str, _mtime: int, size: int) -> tuple[dict[str, Any], frozenset[str]]:
     from .phrases import ENGLISH, LATER_KEYS     # (phrases imports this module)
 
     if size > FILE_LIMIT:
@@ -69,7 +78,8 @@ def _load(path: str, _mtime: int, size: int) -> dict[str, Any]:
     problems = check(data, ENGLISH, LATER_KEYS)
     if problems:
         raise PhraseFileError(f"{path}: {'; '.join(problems[:4])}" + (f" (and {len(problems) - 4} more)" if len(problems) > 4 else ""))
-    return _tupled({**{key: ENGLISH[key] for key in LATER_KEYS if key not in data}, **data})
+    filled = frozenset(key for key in LATER_KEYS if key not in data)
+    return _tupled({**{key: ENGLISH[key] for key in filled}, **data}), filled
 
 
 def check(table: Mapping[str, Any], reference: Mapping[str, Any], optional: frozenset[str] = frozenset()) -> list[str]:

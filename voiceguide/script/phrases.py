@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping
 
-from .phrasefiles import PhraseFileError, load, phrase_dir, phrase_file, to_toml  # noqa: F401  (PhraseFileError: for callers)
+from .phrasefiles import PhraseFileError, left_to_english, load, phrase_dir, phrase_file, to_toml  # noqa: F401  (PhraseFileError: for callers)
 
 Phrases = Mapping[str, Any]
 
@@ -214,7 +214,7 @@ def languages() -> list[dict[str, str]]:
                 raise PhraseFileError(f"{path}: rename it {entry['tag']}.toml, its tag in lowercase with -")
             table = load(path)
             entry["name"] = table["name"]
-            lacking = sorted(key for key in LATER_KEYS if key not in _keys_in(path))
+            lacking = sorted(left_to_english(path))
             if lacking:
                 entry["english"] = ", ".join(lacking)
         except PhraseFileError as exc:
@@ -222,12 +222,6 @@ def languages() -> list[dict[str, str]]:
         found[entry["tag"]] = entry
     return sorted(found.values(), key=lambda e: e["tag"])
 
-
-def _keys_in(path: Path) -> set[str]:
-    """The keys a (checked, so readable) table file itself has."""
-    import tomllib
-
-    return set(tomllib.loads(path.read_text(encoding="utf-8")))
 
 
 def template_for(language: str) -> str:
